@@ -1,0 +1,136 @@
+//! Trellis use cases. Every public function here takes the acting user ([`Actor`]), checks the
+//! role × action table and the customer scope, runs its writes in one transaction and journals
+//! them. The web layer and the CLI only translate requests into these calls.
+
+pub mod auth;
+pub mod error;
+pub mod identity;
+pub mod incident;
+pub mod journal;
+pub mod platform;
+
+pub use error::AppError;
+pub use trellis_store::{Db, DbOptions};
+
+use jiff::Timestamp;
+use std::sync::Arc;
+use trellis_domain::access::{Action, Role, allows};
+use trellis_domain::journal::Channel;
+use uuid::Uuid;
+
+/// The one source of time. Injected at the top so tests can fix it and nothing deep in the
+/// logic reads the system clock.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// Tunable limits of the application.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A session ends after this long without a request.
+    pub session_idle: jiff::SignedDuration,
+    /// Largest attachment accepted, in bytes.
+    pub max_attachment_bytes: usize,
+    /// Failed logins allowed per account within [`Settings::login_window`].
+    pub login_max_failures_per_account: i64,
+    /// Failed logins allowed per client address within the window.
+    pub login_max_failures_per_ip: i64,
+    pub login_window: jiff::SignedDuration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_idle: jiff::SignedDuration::from_hours(12),
+            max_attachment_bytes: 10 * 1024 * 1024,
+            login_max_failures_per_account: 10,
+            login_max_failures_per_ip: 50,
+            login_window: jiff::SignedDuration::from_mins(15),
+        }
+    }
+}
+
+/// The application: database, clock and settings. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        App { db, clock, settings: Arc::new(settings) }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Who is asking, and through which channel.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Set for customer users: the only customer whose records they may see.
+    pub customer_id: Option<Uuid>,
+    pub channel: Channel,
+}
+
+impl Actor {
+    /// Fails with `Forbidden` unless the role may perform `action`.
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if allows(self.role, action) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        allows(self.role, action)
+    }
+
+    /// True when the actor may see a record belonging to `customer_id`.
+    pub fn sees_customer(&self, customer_id: Option<Uuid>) -> bool {
+        if self.role.is_staff() {
+            return true;
+        }
+        matches!((self.customer_id, customer_id), (Some(mine), Some(theirs)) if mine == theirs)
+    }
+
+    /// The actor used by the system itself (demo loading, bootstrap).
+    pub fn system() -> Self {
+        Actor {
+            user_id: Uuid::nil(),
+            email: "system@localhost".into(),
+            display_name: "Trellis".into(),
+            role: Role::Admin,
+            customer_id: None,
+            channel: Channel::System,
+        }
+    }
+
+    /// The journal's actor id: none for the system itself.
+    pub fn journal_id(&self) -> Option<Uuid> {
+        (!self.user_id.is_nil()).then_some(self.user_id)
+    }
+}
+
+/// The stored shapes the use cases return, re-exported so the web layer depends on the app
+/// layer only.
+pub mod views {
+    pub use trellis_store::identity::{ContactRow, CustomerRow, TeamRow, UserRow};
+    pub use trellis_store::incident::{Cursor, Filter, IncidentRow, IncidentView, Sort};
+    pub use trellis_store::journal::EntryView;
+    pub use trellis_store::platform::{AttachmentRow, CommentView};
+    pub use trellis_store::{from_micros, micros};
+}

@@ -1,0 +1,307 @@
+//! The parts every record kind shares — comments, attachments, links, journal — written once.
+//! A record kind resolves a caller's reference to a [`RecordHandle`] (checking scope); these
+//! functions then work on any kind.
+
+use crate::{Actor, App, AppError, journal};
+use sha2::{Digest, Sha256};
+use trellis_domain::access::{Action, sees_internal};
+use trellis_domain::attachment::check_content;
+use trellis_domain::journal::{Change, JournalAction};
+use trellis_domain::link::LinkType;
+use trellis_domain::record::{RecordKey, RecordKind};
+use trellis_domain::validation::ValidationErrors;
+use trellis_store::platform::{self as store, AttachmentRow, CommentRow, CommentView, LinkRow};
+use trellis_store::{StoreError, micros};
+use uuid::Uuid;
+
+/// A record the actor is allowed to see.
+#[derive(Debug, Clone)]
+pub struct RecordHandle {
+    pub kind: RecordKind,
+    pub id: Uuid,
+    pub reference: String,
+    pub title: String,
+    pub customer_id: Option<Uuid>,
+}
+
+/// Finds a record of `kind` by reference or id, as the actor may see it (404 otherwise).
+pub async fn resolve(
+    app: &App,
+    actor: &Actor,
+    kind: RecordKind,
+    key: &str,
+) -> Result<RecordHandle, AppError> {
+    let key: RecordKey = key.parse().map_err(|()| AppError::NotFound)?;
+    let handle = match kind {
+        RecordKind::Incident => {
+            let mut c = app.db.read();
+            let v = match key {
+                RecordKey::Id(id) => trellis_store::incident::get_by_id(&mut c, id).await?,
+                RecordKey::Ref(r) => trellis_store::incident::get_by_ref(&mut c, &r).await?,
+            };
+            v.map(|v| RecordHandle {
+                kind,
+                id: v.row.id,
+                reference: v.row.reference,
+                title: v.row.title,
+                customer_id: v.row.customer_id,
+            })
+        }
+    };
+    match handle {
+        Some(h) if actor.sees_customer(h.customer_id) => {
+            actor.require(Action::IncidentRead)?;
+            Ok(h)
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Marks the record as changed now (without a new version), in the caller's transaction.
+async fn touch(c: &mut trellis_store::Conn<'_>, r: &RecordHandle, at: i64) -> Result<(), AppError> {
+    match r.kind {
+        RecordKind::Incident => trellis_store::incident::touch(c, r.id, at).await?,
+    }
+    Ok(())
+}
+
+pub const COMMENT_MAX: usize = 20_000;
+
+pub async fn add_comment(
+    app: &App,
+    actor: &Actor,
+    record: &RecordHandle,
+    body: &str,
+    public: bool,
+) -> Result<CommentView, AppError> {
+    actor.require(if public { Action::CommentPublic } else { Action::CommentInternal })?;
+    let mut errors = ValidationErrors::default();
+    if body.trim().is_empty() {
+        errors.add("body", "is required");
+    }
+    let body = errors.text("body", body.trim(), COMMENT_MAX);
+    errors.into_result()?;
+    let now = app.now();
+    let row = CommentRow {
+        id: Uuid::now_v7(),
+        record_id: record.id,
+        record_kind: record.kind.as_str().into(),
+        author_id: actor.journal_id(),
+        body,
+        is_public: public,
+        created_at: micros(now),
+    };
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    store::insert_comment(&mut c, &row).await?;
+    touch(&mut c, record, row.created_at).await?;
+    let digest = hex::encode(Sha256::digest(row.body.as_bytes()));
+    journal::record(
+        &mut c,
+        record.kind,
+        record.id,
+        actor,
+        now,
+        JournalAction::Commented,
+        &[Change::new("comment", (), serde_json::json!({"id": row.id, "public": public, "sha256": digest}))],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CommentView { row, author_name: Some(actor.display_name.clone()) })
+}
+
+pub async fn list_comments(
+    app: &App,
+    actor: &Actor,
+    record: &RecordHandle,
+) -> Result<Vec<CommentView>, AppError> {
+    Ok(store::comments(&mut app.db.read(), record.id, sees_internal(actor.role)).await?)
+}
+
+pub async fn add_attachment(
+    app: &App,
+    actor: &Actor,
+    record: &RecordHandle,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<AttachmentRow, AppError> {
+    actor.require(Action::AttachmentAdd)?;
+    let max = app.settings.max_attachment_bytes;
+    if bytes.len() > max {
+        return Err(AppError::TooLarge { max });
+    }
+    let mut errors = ValidationErrors::default();
+    // Keep only the last path component and printable characters of the name.
+    let base = filename.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
+    let filename = errors.required_line("filename", &clean, 255);
+    if bytes.is_empty() {
+        errors.add("file", "is empty");
+    } else if let Err(m) = check_content(content_type, bytes) {
+        errors.add("content_type", m);
+    }
+    errors.into_result()?;
+    let now = app.now();
+    let row = AttachmentRow {
+        id: Uuid::now_v7(),
+        record_id: record.id,
+        record_kind: record.kind.as_str().into(),
+        filename,
+        content_type: content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase(),
+        size_bytes: bytes.len() as i64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        uploaded_by: actor.journal_id(),
+        created_at: micros(now),
+    };
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    store::insert_attachment(&mut c, &row, bytes).await?;
+    touch(&mut c, record, row.created_at).await?;
+    journal::record(
+        &mut c,
+        record.kind,
+        record.id,
+        actor,
+        now,
+        JournalAction::Attached,
+        &[Change::new(
+            "attachment",
+            (),
+            serde_json::json!({"id": row.id, "filename": row.filename, "size_bytes": row.size_bytes, "sha256": row.sha256}),
+        )],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn list_attachments(
+    app: &App,
+    _actor: &Actor,
+    record: &RecordHandle,
+) -> Result<Vec<AttachmentRow>, AppError> {
+    Ok(store::attachments(&mut app.db.read(), record.id).await?)
+}
+
+/// An attachment's metadata and bytes, if it belongs to the record.
+pub async fn attachment_content(
+    app: &App,
+    record: &RecordHandle,
+    attachment_id: Uuid,
+) -> Result<(AttachmentRow, Vec<u8>), AppError> {
+    let mut c = app.db.read();
+    let a = store::attachment(&mut c, attachment_id).await?.filter(|a| a.record_id == record.id);
+    let a = a.ok_or(AppError::NotFound)?;
+    let bytes = store::attachment_content(&mut c, a.id).await?;
+    Ok((a, bytes))
+}
+
+/// A link as seen from one record: the type, the direction and the other record.
+#[derive(Debug, Clone)]
+pub struct LinkView {
+    pub id: Uuid,
+    pub link_type: LinkType,
+    /// True when this record is the link's source ("this relates to that").
+    pub outgoing: bool,
+    pub other: RecordHandle,
+    pub created_at: i64,
+}
+
+pub async fn add_link(
+    app: &App,
+    actor: &Actor,
+    from: &RecordHandle,
+    link_type: &str,
+    to_kind: RecordKind,
+    to_key: &str,
+) -> Result<LinkView, AppError> {
+    actor.require(Action::LinkAdd)?;
+    let mut errors = ValidationErrors::default();
+    let lt = LinkType::parse(link_type);
+    if lt.is_none() {
+        let names: Vec<&str> = LinkType::ALL.iter().map(|l| l.as_str()).collect();
+        errors.add("link_type", format!("must be one of {}", names.join(", ")));
+    }
+    let to = match resolve(app, actor, to_kind, to_key).await {
+        Ok(t) => Some(t),
+        Err(AppError::NotFound) => {
+            errors.add("target", "no such record");
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if to.as_ref().is_some_and(|t| t.id == from.id) {
+        errors.add("target", "a record cannot link to itself");
+    }
+    errors.into_result()?;
+    let (Some(lt), Some(to)) = (lt, to) else { return Err(AppError::Internal("validated link".into())) };
+    let now = app.now();
+    let row = LinkRow {
+        id: Uuid::now_v7(),
+        from_id: from.id,
+        from_kind: from.kind.as_str().into(),
+        to_id: to.id,
+        to_kind: to.kind.as_str().into(),
+        link_type: lt.as_str().into(),
+        created_by: actor.journal_id(),
+        created_at: micros(now),
+    };
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    store::insert_link(&mut c, &row).await.map_err(|e| match e {
+        StoreError::Unique(_) => AppError::conflict("link.exists", "this link already exists"),
+        other => other.into(),
+    })?;
+    let change = |other: &RecordHandle, dir: &str| {
+        Change::new(
+            "link",
+            (),
+            serde_json::json!({"type": lt.as_str(), "direction": dir, "record": other.reference}),
+        )
+    };
+    touch(&mut c, from, row.created_at).await?;
+    journal::record(
+        &mut c,
+        from.kind,
+        from.id,
+        actor,
+        now,
+        JournalAction::Linked,
+        &[change(&to, "outgoing")],
+    )
+    .await?;
+    journal::record(&mut c, to.kind, to.id, actor, now, JournalAction::Linked, &[change(from, "incoming")])
+        .await?;
+    tx.commit().await?;
+    Ok(LinkView { id: row.id, link_type: lt, outgoing: true, other: to, created_at: row.created_at })
+}
+
+/// Links of a record, leaving out those to records the actor may not see.
+pub async fn list_links(app: &App, actor: &Actor, record: &RecordHandle) -> Result<Vec<LinkView>, AppError> {
+    let rows = store::links(&mut app.db.read(), record.id).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let outgoing = r.from_id == record.id;
+        let (other_id, other_kind) = if outgoing { (r.to_id, &r.to_kind) } else { (r.from_id, &r.from_kind) };
+        let Some(kind) = RecordKind::parse(other_kind) else { continue };
+        let Some(lt) = LinkType::parse(&r.link_type) else { continue };
+        match resolve(app, actor, kind, &other_id.to_string()).await {
+            Ok(other) => {
+                out.push(LinkView { id: r.id, link_type: lt, outgoing, other, created_at: r.created_at });
+            }
+            Err(AppError::NotFound | AppError::Forbidden) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+pub async fn journal_of(
+    app: &App,
+    actor: &Actor,
+    record: &RecordHandle,
+) -> Result<Vec<trellis_store::journal::EntryView>, AppError> {
+    actor.require(Action::JournalRead)?;
+    Ok(trellis_store::journal::entries(&mut app.db.read(), record.id).await?)
+}

@@ -1,0 +1,14 @@
+//! Trellis domain: the pure types and rules of the service management system.
+//!
+//! Nothing here performs I/O or reads the clock: instants come in as values, so every rule
+//! (lifecycles, authorisation, the journal hash chain) is testable with plain data.
+
+pub mod access;
+pub mod attachment;
+pub mod incident;
+pub mod journal;
+pub mod link;
+pub mod record;
+pub mod validation;
+
+pub use jiff::Timestamp;

@@ -1,0 +1,372 @@
+//! One database API over SQLite and PostgreSQL.
+//!
+//! Queries are written once, with `$1`-style parameters that both backends accept, and run
+//! through [`Conn`], which dispatches to the right sqlx driver. Backend-specific SQL is the
+//! exception, chosen with [`Conn::backend`].
+//!
+//! SQLite allows one writer at a time. Rather than let concurrent write transactions collide and
+//! spin on `SQLITE_BUSY`, all writes in this process go through a one-connection writer pool (so
+//! they queue fairly in memory) and start with `BEGIN IMMEDIATE`; reads use a separate pool and,
+//! thanks to WAL, never wait for the writer. The busy timeout still covers other processes
+//! (a CLI command next to a running server).
+
+use crate::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to one of the supported databases. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A write transaction. Dropped without [`Tx::commit`], it rolls back.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Where a query runs: a pool (reads) or an open transaction.
+#[derive(Debug)]
+pub enum Conn<'a> {
+    SqlitePool(&'a SqlitePool),
+    PgPool(&'a PgPool),
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+/// A value bound to a query parameter.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Uuid(Uuid),
+    OptUuid(Option<Uuid>),
+    I64(i64),
+    OptI64(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Bool(bool),
+    Bytes(Vec<u8>),
+}
+
+impl From<Uuid> for Val {
+    fn from(v: Uuid) -> Self {
+        Val::Uuid(v)
+    }
+}
+impl From<Option<Uuid>> for Val {
+    fn from(v: Option<Uuid>) -> Self {
+        Val::OptUuid(v)
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::I64(v)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Val::OptI64(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Self {
+        Val::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::OptText(v)
+    }
+}
+impl From<bool> for Val {
+    fn from(v: bool) -> Self {
+        Val::Bool(v)
+    }
+}
+impl From<Vec<u8>> for Val {
+    fn from(v: Vec<u8>) -> Self {
+        Val::Bytes(v)
+    }
+}
+impl From<&[u8]> for Val {
+    fn from(v: &[u8]) -> Self {
+        Val::Bytes(v.to_vec())
+    }
+}
+
+/// SQL text and its arguments. Text is `'static` for fixed queries; dynamically built text
+/// (list filters) must only ever contain fragments from the code, never user input, which
+/// always travels as a bound [`Val`].
+#[derive(Debug, Clone)]
+pub struct Sql {
+    text: Cow<'static, str>,
+    args: Vec<Val>,
+}
+
+impl Sql {
+    pub fn new(text: &'static str) -> Self {
+        Sql { text: Cow::Borrowed(text), args: Vec::new() }
+    }
+
+    /// A statement assembled at run time from code fragments (see the type's documentation).
+    pub fn dynamic(text: String, args: Vec<Val>) -> Self {
+        Sql { text: Cow::Owned(text), args }
+    }
+
+    pub fn bind(mut self, v: impl Into<Val>) -> Self {
+        self.args.push(v.into());
+        self
+    }
+}
+
+/// Binds every argument in order, for whichever query type and backend `$q` is.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Val::Uuid(v) => q.bind(v),
+                Val::OptUuid(v) => q.bind(v),
+                Val::I64(v) => q.bind(v),
+                Val::OptI64(v) => q.bind(v),
+                Val::Text(v) => q.bind(v),
+                Val::OptText(v) => q.bind(v),
+                Val::Bool(v) => q.bind(v),
+                Val::Bytes(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// Row types that decode from both backends' rows (`#[derive(sqlx::FromRow)]` gives this).
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+impl Conn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::SqlitePool(_) | Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::PgPool(_) | Conn::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn all<T: Row>(&mut self, sql: Sql) -> Result<Vec<T>, StoreError> {
+        let Sql { text, args } = sql;
+        let text = AssertSqlSafe(text);
+        let r = match self {
+            Conn::SqlitePool(p) => bind_all!(sqlx::query_as::<Sqlite, T>(text), args).fetch_all(*p).await,
+            Conn::Sqlite(c) => bind_all!(sqlx::query_as::<Sqlite, T>(text), args).fetch_all(&mut **c).await,
+            Conn::PgPool(p) => bind_all!(sqlx::query_as::<Postgres, T>(text), args).fetch_all(*p).await,
+            Conn::Pg(c) => bind_all!(sqlx::query_as::<Postgres, T>(text), args).fetch_all(&mut **c).await,
+        };
+        r.map_err(StoreError::from)
+    }
+
+    pub async fn opt<T: Row>(&mut self, sql: Sql) -> Result<Option<T>, StoreError> {
+        let Sql { text, args } = sql;
+        let text = AssertSqlSafe(text);
+        let r = match self {
+            Conn::SqlitePool(p) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(text), args).fetch_optional(*p).await
+            }
+            Conn::Sqlite(c) => {
+                bind_all!(sqlx::query_as::<Sqlite, T>(text), args).fetch_optional(&mut **c).await
+            }
+            Conn::PgPool(p) => bind_all!(sqlx::query_as::<Postgres, T>(text), args).fetch_optional(*p).await,
+            Conn::Pg(c) => {
+                bind_all!(sqlx::query_as::<Postgres, T>(text), args).fetch_optional(&mut **c).await
+            }
+        };
+        r.map_err(StoreError::from)
+    }
+
+    pub async fn one<T: Row>(&mut self, sql: Sql) -> Result<T, StoreError> {
+        self.opt(sql).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    pub async fn execute(&mut self, sql: Sql) -> Result<u64, StoreError> {
+        let Sql { text, args } = sql;
+        let text = AssertSqlSafe(text);
+        Ok(match self {
+            Conn::SqlitePool(p) => {
+                bind_all!(sqlx::query::<Sqlite>(text), args).execute(*p).await?.rows_affected()
+            }
+            Conn::Sqlite(c) => {
+                bind_all!(sqlx::query::<Sqlite>(text), args).execute(&mut **c).await?.rows_affected()
+            }
+            Conn::PgPool(p) => {
+                bind_all!(sqlx::query::<Postgres>(text), args).execute(*p).await?.rows_affected()
+            }
+            Conn::Pg(c) => {
+                bind_all!(sqlx::query::<Postgres>(text), args).execute(&mut **c).await?.rows_affected()
+            }
+        })
+    }
+}
+
+/// Settings for opening the database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Connections for PostgreSQL, or readers for SQLite.
+    pub max_connections: u32,
+    pub busy_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions { max_connections: 16, busy_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl Db {
+    /// Opens the database named by `url` (`sqlite://PATH` or `postgres://...`), creating an
+    /// SQLite file if it is missing. Does not migrate.
+    pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let o = PgConnectOptions::from_str(url).map_err(|e| StoreError::Config(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(o)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let base = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Config(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(opts.busy_timeout)
+                .pragma("temp_store", "memory")
+                .pragma("cache_size", "-16000");
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(base.clone())
+                .await?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(base)
+                .await?;
+            Ok(Db::Sqlite { writer, reader })
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL {:?}: expected sqlite://PATH or postgres://...",
+                redact_url(url)
+            )))
+        }
+    }
+
+    /// The default SQLite URL for a data directory.
+    pub fn sqlite_url_for(data_dir: &Path) -> String {
+        format!("sqlite://{}", data_dir.join("trellis.db").display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations of this backend that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => sqlx::migrate!("migrations/sqlite").run(writer).await?,
+            Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// A connection for reads outside a transaction.
+    pub fn read(&self) -> Conn<'_> {
+        match self {
+            Db::Sqlite { reader, .. } => Conn::SqlitePool(reader),
+            Db::Postgres(p) => Conn::PgPool(p),
+        }
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so it holds the write lock from
+    /// the start and cannot fail half-way with "database is locked").
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Checks the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: (i64,) = self.read().one(Sql::new("SELECT 1")).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Postgres(t) => Conn::Pg(&mut *t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Hides the password in a database URL before it is shown or logged.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,233 @@
+//! Incident rows, and the incident list with filters and keyset pagination.
+
+use crate::{Conn, Sql, StoreError, Val};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentRow {
+    pub id: Uuid,
+    #[sqlx(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub customer_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An incident with the names of the people and organisations it points at, so that a page or
+/// an API response needs no second query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentView {
+    #[sqlx(flatten)]
+    pub row: IncidentRow,
+    pub customer_name: Option<String>,
+    pub team_name: Option<String>,
+    pub assignee_name: Option<String>,
+    pub owner_name: Option<String>,
+}
+
+const VIEW_SELECT: &str = "SELECT i.id, i.ref, i.title, i.description, i.status, i.customer_id, i.team_id, \
+     i.assignee_id, i.owner_id, i.created_by, i.version, i.created_at, i.updated_at, \
+     c.name AS customer_name, t.name AS team_name, a.display_name AS assignee_name, \
+     o.display_name AS owner_name \
+     FROM incidents i \
+     LEFT JOIN customers c ON c.id = i.customer_id \
+     LEFT JOIN teams t ON t.id = i.team_id \
+     LEFT JOIN users a ON a.id = i.assignee_id \
+     LEFT JOIN users o ON o.id = i.owner_id";
+
+pub async fn insert(c: &mut Conn<'_>, r: &IncidentRow) -> Result<(), StoreError> {
+    c.execute(
+        Sql::new(
+            "INSERT INTO incidents (id, ref, title, description, status, customer_id, team_id, \
+             assignee_id, owner_id, created_by, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(r.id)
+        .bind(&r.reference)
+        .bind(&r.title)
+        .bind(&r.description)
+        .bind(&r.status)
+        .bind(r.customer_id)
+        .bind(r.team_id)
+        .bind(r.assignee_id)
+        .bind(r.owner_id)
+        .bind(r.created_by)
+        .bind(r.version)
+        .bind(r.created_at)
+        .bind(r.updated_at),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get_by_id(c: &mut Conn<'_>, id: Uuid) -> Result<Option<IncidentView>, StoreError> {
+    c.opt(Sql::dynamic(format!("{VIEW_SELECT} WHERE i.id = $1"), vec![id.into()])).await
+}
+
+pub async fn get_by_ref(c: &mut Conn<'_>, reference: &str) -> Result<Option<IncidentView>, StoreError> {
+    c.opt(Sql::dynamic(format!("{VIEW_SELECT} WHERE i.ref = $1"), vec![reference.into()])).await
+}
+
+/// Writes the editable fields and the new version if the stored version is still
+/// `expected_version`. Returns false (and writes nothing) when another writer got there first.
+pub async fn update(c: &mut Conn<'_>, r: &IncidentRow, expected_version: i64) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            Sql::new(
+                "UPDATE incidents SET title = $1, description = $2, status = $3, customer_id = $4, \
+                 team_id = $5, assignee_id = $6, owner_id = $7, version = $8, updated_at = $9 \
+                 WHERE id = $10 AND version = $11",
+            )
+            .bind(&r.title)
+            .bind(&r.description)
+            .bind(&r.status)
+            .bind(r.customer_id)
+            .bind(r.team_id)
+            .bind(r.assignee_id)
+            .bind(r.owner_id)
+            .bind(r.version)
+            .bind(r.updated_at)
+            .bind(r.id)
+            .bind(expected_version),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Marks the record as touched (a comment, attachment or link was added) without changing its
+/// fields or version, so open edit forms stay valid.
+pub async fn touch(c: &mut Conn<'_>, id: Uuid, at: i64) -> Result<(), StoreError> {
+    c.execute(Sql::new("UPDATE incidents SET updated_at = $1 WHERE id = $2").bind(at).bind(id)).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    CreatedDesc,
+    CreatedAsc,
+    UpdatedDesc,
+    UpdatedAsc,
+}
+
+/// Where the previous page ended: the sort key (for `updated_at` sorts) and the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: i64,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Vec<String>,
+    /// Scope: only this customer's incidents (always set for customer users).
+    pub customer_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    pub unassigned: bool,
+    /// Case-insensitive substring of the title or reference.
+    pub text: Option<String>,
+    pub sort: Sort,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// One page of incidents (`limit + 1` rows are fetched to know whether a next page exists).
+pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Option<Cursor>), StoreError> {
+    let mut sql = format!("{VIEW_SELECT} WHERE 1 = 1");
+    let mut args: Vec<Val> = Vec::new();
+    let arg = |v: Val, args: &mut Vec<Val>| {
+        args.push(v);
+        format!("${}", args.len())
+    };
+    if !f.statuses.is_empty() {
+        let ps: Vec<String> = f.statuses.iter().map(|s| arg(s.clone().into(), &mut args)).collect();
+        sql.push_str(&format!(" AND i.status IN ({})", ps.join(", ")));
+    }
+    if let Some(cid) = f.customer_id {
+        sql.push_str(&format!(" AND i.customer_id = {}", arg(cid.into(), &mut args)));
+    }
+    if let Some(t) = f.team_id {
+        sql.push_str(&format!(" AND i.team_id = {}", arg(t.into(), &mut args)));
+    }
+    if let Some(a) = f.assignee_id {
+        sql.push_str(&format!(" AND i.assignee_id = {}", arg(a.into(), &mut args)));
+    }
+    if f.unassigned {
+        sql.push_str(" AND i.assignee_id IS NULL");
+    }
+    if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        let pattern = format!("%{}%", escape_like(&t.trim().to_lowercase()));
+        let p = arg(pattern.into(), &mut args);
+        sql.push_str(&format!(
+            " AND (LOWER(i.title) LIKE {p} ESCAPE '\\' OR LOWER(i.ref) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    let (order, key_col) = match f.sort {
+        Sort::CreatedDesc => ("i.id DESC", None),
+        Sort::CreatedAsc => ("i.id ASC", None),
+        Sort::UpdatedDesc => ("i.updated_at DESC, i.id DESC", Some("i.updated_at")),
+        Sort::UpdatedAsc => ("i.updated_at ASC, i.id ASC", Some("i.updated_at")),
+    };
+    if let Some(cur) = f.after {
+        let cmp = if matches!(f.sort, Sort::CreatedDesc | Sort::UpdatedDesc) { "<" } else { ">" };
+        let id = arg(cur.id.into(), &mut args);
+        match key_col {
+            None => sql.push_str(&format!(" AND i.id {cmp} {id}")),
+            Some(col) => {
+                let k = arg(cur.key.into(), &mut args);
+                sql.push_str(&format!(" AND ({col} {cmp} {k} OR ({col} = {k} AND i.id {cmp} {id}))"));
+            }
+        }
+    }
+    let limit = f.limit.clamp(1, 500);
+    let l = arg((limit + 1).into(), &mut args);
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {l}"));
+    let mut rows: Vec<IncidentView> = c.all(Sql::dynamic(sql, args)).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| Cursor { key: if key_col.is_some() { r.row.updated_at } else { 0 }, id: r.row.id })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Every incident id (for journal verification), in pages.
+pub async fn ids_after(
+    c: &mut Conn<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    match after {
+        Some(a) => {
+            c.all(
+                Sql::new("SELECT id, ref FROM incidents WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(a)
+                    .bind(limit),
+            )
+            .await
+        }
+        None => c.all(Sql::new("SELECT id, ref FROM incidents ORDER BY id LIMIT $1").bind(limit)).await,
+    }
+}

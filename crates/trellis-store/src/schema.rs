@@ -1,0 +1,102 @@
+//! A normalised description of the schema, so that a test can prove the SQLite and PostgreSQL
+//! migrations define the same tables, columns, nullability and indexes.
+
+use crate::{Backend, Db, Sql, StoreError};
+use std::collections::BTreeSet;
+
+/// `table.column type null|not-null` and `index table(columns) unique?` lines, sorted.
+pub async fn describe(db: &Db) -> Result<BTreeSet<String>, StoreError> {
+    let mut out = BTreeSet::new();
+    let mut c = db.read();
+    match db.backend() {
+        Backend::Sqlite => {
+            let tables: Vec<(String,)> = c
+                .all(Sql::new(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                     AND name NOT LIKE '_sqlx%' ORDER BY name",
+                ))
+                .await?;
+            for (t,) in tables {
+                let cols: Vec<(String, String, bool, i64)> = c
+                    .all(Sql::dynamic(
+                        format!("SELECT name, type, \"notnull\" = 1, pk FROM pragma_table_info('{t}')"),
+                        vec![],
+                    ))
+                    .await?;
+                for (name, ty, not_null, pk) in cols {
+                    out.insert(format!(
+                        "column {t}.{name} {} {}",
+                        norm_type(&ty),
+                        null_word(not_null || pk > 0)
+                    ));
+                }
+                let idx: Vec<(String, bool)> = c
+                    .all(Sql::dynamic(
+                        format!("SELECT name, \"unique\" = 1 FROM pragma_index_list('{t}')"),
+                        vec![],
+                    ))
+                    .await?;
+                for (iname, unique) in idx {
+                    let cols: Vec<(String,)> = c
+                        .all(Sql::dynamic(
+                            format!("SELECT name FROM pragma_index_info('{iname}') ORDER BY seqno"),
+                            vec![],
+                        ))
+                        .await?;
+                    let cols: Vec<String> = cols.into_iter().map(|(n,)| n).collect();
+                    out.insert(format!(
+                        "index {t}({}){}",
+                        cols.join(","),
+                        if unique { " unique" } else { "" }
+                    ));
+                }
+            }
+        }
+        Backend::Postgres => {
+            let cols: Vec<(String, String, String, String)> = c
+                .all(Sql::new(
+                    "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
+                     FROM information_schema.columns WHERE table_schema = current_schema() \
+                     AND table_name NOT LIKE '_sqlx%'",
+                ))
+                .await?;
+            for (t, name, ty, nullable) in cols {
+                out.insert(format!("column {t}.{name} {} {}", norm_type(&ty), null_word(nullable == "NO")));
+            }
+            let idx: Vec<(String, String, bool, bool)> = c
+                .all(Sql::new(
+                    "SELECT t.relname::text, array_to_string(array_agg(a.attname::text ORDER BY k.ord), ','), \
+                     ix.indisunique, ix.indisprimary \
+                     FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
+                     JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
+                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+                     WHERE n.nspname = current_schema() AND t.relname NOT LIKE '_sqlx%' \
+                     GROUP BY t.relname, ix.indexrelid, ix.indisunique, ix.indisprimary",
+                ))
+                .await?;
+            for (t, cols, unique, primary) in idx {
+                // SQLite lists primary keys of rowid tables as no index at all, and those of
+                // other keys as automatic unique indexes; compare the unique ones only when they
+                // are not the integer rowid alias (we have none).
+                let _ = primary;
+                out.insert(format!("index {t}({cols}){}", if unique { " unique" } else { "" }));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn null_word(not_null: bool) -> &'static str {
+    if not_null { "not-null" } else { "null" }
+}
+
+fn norm_type(t: &str) -> &'static str {
+    match t.to_ascii_lowercase().as_str() {
+        "blob" | "uuid" | "bytea" => "bytes",
+        "integer" | "bigint" | "int" | "int8" => "int",
+        "text" | "character varying" => "text",
+        "boolean" | "bool" => "bool",
+        _ => "other",
+    }
+}

@@ -1,0 +1,167 @@
+//! The server-rendered UI (askama + htmx). Every page also works as a plain full-page request;
+//! htmx (`hx-boost`) only makes navigation smoother.
+
+pub mod admin;
+pub mod incidents;
+pub mod login;
+
+use crate::extract::SESSION_COOKIE;
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use trellis_app::{Actor, AppError, auth};
+use trellis_domain::access::Action;
+use trellis_domain::validation::FieldError;
+
+pub fn router(_attachment_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/incidents") }))
+        .route("/portal", get(|| async { Redirect::to("/incidents") }))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/{key}", get(incidents::detail))
+        .route("/incidents/{key}/edit", get(incidents::edit_form).post(incidents::edit))
+        .route("/incidents/{key}/transitions", post(incidents::transition))
+        .route("/incidents/{key}/comments", post(incidents::comment))
+        .route("/incidents/{key}/attachments", post(incidents::attach))
+        .route("/incidents/{key}/attachments/{id}", get(incidents::download))
+        .route("/incidents/{key}/links", post(incidents::link))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/customers", get(admin::customers).post(admin::create_customer))
+        .route("/admin/teams", get(admin::teams).post(admin::create_team))
+        .route("/admin/teams/members", post(admin::add_member))
+}
+
+/// What the navigation bar shows.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub is_staff: bool,
+    pub can_admin: bool,
+    pub section: &'static str,
+}
+
+impl Nav {
+    pub fn new(a: &Actor, section: &'static str) -> Option<Nav> {
+        Some(Nav {
+            name: a.display_name.clone(),
+            email: a.email.clone(),
+            role: a.role.as_str(),
+            is_staff: a.role.is_staff(),
+            can_admin: a.may(Action::UserRead) && a.may(Action::CustomerManage),
+            section,
+        })
+    }
+}
+
+/// The logged-in user of a page; without a session, the browser is sent to the login page.
+#[derive(Debug, Clone)]
+pub struct UiActor(pub Actor);
+
+impl FromRequestParts<AppState> for UiActor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let to_login = || {
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        };
+        let Some(cookie) = jar.get(SESSION_COOKIE) else { return Err(to_login()) };
+        match auth::session_actor(&state.app, cookie.value()).await {
+            Ok(a) => {
+                crate::extract::record_actor(parts, &a);
+                Ok(UiActor(a))
+            }
+            Err(AppError::Unauthenticated) => Err(to_login()),
+            Err(e) => Err(UiError(e).into_response()),
+        }
+    }
+}
+
+/// Renders a template into a page (an error page if rendering fails).
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; it has been logged.")
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: Option<Nav>,
+    heading: &'a str,
+    message: &'a str,
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    let page = ErrorPage { nav: None, heading, message };
+    let body = page.render().unwrap_or_else(|_| message.to_owned());
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// An application error on a page: the same statuses as the API, shown as an HTML page.
+#[derive(Debug)]
+pub struct UiError(pub AppError);
+
+impl From<AppError> for UiError {
+    fn from(e: AppError) -> Self {
+        UiError(e)
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let status = crate::problem::status_of(&self.0);
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self.0, "internal error");
+            "Something went wrong; it has been logged.".to_owned()
+        } else if status == StatusCode::NOT_FOUND {
+            "There is no such record, or you may not see it.".to_owned()
+        } else {
+            self.0.to_string()
+        };
+        error_page(status, &message)
+    }
+}
+
+pub type UiResult = Result<Response, UiError>;
+
+/// Looks up the message for a form field.
+pub fn field_error<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+}
+
+/// An empty form value means "none".
+pub fn opt_uuid(s: &str) -> Result<Option<uuid::Uuid>, uuid::Error> {
+    let s = s.trim();
+    if s.is_empty() { Ok(None) } else { uuid::Uuid::parse_str(s).map(Some) }
+}
+
+/// A short local rendering of a stored instant for tables (UTC).
+pub fn short_time(micros: i64) -> String {
+    trellis_app::views::from_micros(micros)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,7 @@
+//! The `trellis` binary's library half: configuration, starting the server, the demo data and
+//! the benchmark, so that integration tests drive exactly what the binary runs.
+
+pub mod bench;
+pub mod config;
+pub mod demo;
+pub mod server;

@@ -1,0 +1,93 @@
+//! Opening the database and running the HTTP server.
+
+use crate::config::Config;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use trellis_app::{App, Clock, Settings, SystemClock};
+use trellis_store::{Db, DbOptions};
+use trellis_web::{AppState, WebSettings};
+
+/// Opens (and, for SQLite, creates) the database and applies pending migrations.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    }
+    let opts = DbOptions { max_connections: config.max_connections, ..DbOptions::default() };
+    let db = Db::connect(&url, &opts)
+        .await
+        .with_context(|| format!("opening the database {}", trellis_store::db::redact_url(&url)))?;
+    db.migrate().await.context("applying database migrations")?;
+    Ok(db)
+}
+
+pub fn app_for(config: &Config, db: Db, clock: Arc<dyn Clock>) -> App {
+    let settings = Settings {
+        max_attachment_bytes: config.max_attachment_mib as usize * 1024 * 1024,
+        ..Settings::default()
+    };
+    App::new(db, clock, settings)
+}
+
+pub async fn open_app(config: &Config) -> anyhow::Result<App> {
+    let db = open_db(config).await?;
+    Ok(app_for(config, db, Arc::new(SystemClock)))
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    pub addr: SocketAddr,
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Server {
+    pub async fn bind(config: &Config, app: App) -> anyhow::Result<Server> {
+        let listener =
+            TcpListener::bind(&config.bind).await.with_context(|| format!("binding to {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let state = AppState {
+            app,
+            metrics: trellis_web::ops::metrics_handle(),
+            web: WebSettings { secure_cookies: config.secure_cookies, ..WebSettings::default() },
+        };
+        Ok(Server { addr, listener, router: trellis_web::router(state) })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
