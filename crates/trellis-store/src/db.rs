@@ -328,7 +328,7 @@ impl Db {
 
     /// Checks the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let _: (i64,) = self.read().one(Sql::new("SELECT 1")).await?;
+        let _: (i64,) = self.read().one(Sql::new("SELECT CAST(1 AS BIGINT)")).await?;
         Ok(())
     }
 

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random port, driven over HTTP, on SQLite always and on
+//! PostgreSQL when `TEST_DATABASE_URL` is set (each test in its own schema).
+
+mod access;
+mod bad_input;
+mod cli;
+mod helpers;
+mod ops;
+mod platform;
+mod schema;
+mod ui;
