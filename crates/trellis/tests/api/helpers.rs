@@ -72,7 +72,8 @@ pub struct TestApp {
     pub admin_token: String,
     pub clock: Arc<TestClock>,
     pub app: App,
-    pub db: TestDb,
+    /// Kept so the test's database lives as long as the server (dropped with it).
+    _db: TestDb,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -105,7 +106,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        TestApp { url, client, admin_token, clock, app, db, _dir: dir, stop: Some(tx) }
+        TestApp { url, client, admin_token, clock, app, _db: db, _dir: dir, stop: Some(tx) }
     }
 
     pub fn at(&self, path: &str) -> String {
