@@ -177,14 +177,15 @@ pub async fn get_user(app: &App, actor: &Actor, id: Uuid) -> Result<UserRow, App
     store::get_user(&mut app.db.read(), id).await?.ok_or(AppError::NotFound)
 }
 
-/// Sets the first administrator's account on an empty installation. Returns the generated
-/// password when none was given, so it can be printed once.
+/// Creates the first administrator when the installation has no active one (a new install, or
+/// one where only `trellis demo` has run). Returns the generated password when none was given,
+/// so it can be printed once.
 pub async fn bootstrap_admin(
     app: &App,
     email: &str,
     password: Option<String>,
 ) -> Result<Option<(String, Option<String>)>, AppError> {
-    if store::count_users(&mut app.db.read()).await? > 0 {
+    if store::count_active_admins(&mut app.db.read()).await? > 0 {
         return Ok(None);
     }
     let generated = password.is_none();

@@ -5,7 +5,7 @@ use crate::{Actor, App, AppError, journal};
 use trellis_domain::access::{Action, Role};
 use trellis_domain::incident::{IncidentStatus, check_transition, validate_text};
 use trellis_domain::journal::{Change, JournalAction};
-use trellis_domain::record::RecordKind;
+use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::incident::{self as store, Filter, IncidentRow, IncidentView};
 use trellis_store::{Conn, identity, micros, refs};
@@ -91,7 +91,6 @@ pub async fn create(app: &App, actor: &Actor, new: NewIncident) -> Result<Incide
         created_at: micros(now),
         updated_at: micros(now),
     };
-    store::insert(&mut c, &row).await?;
     let mut changes = vec![
         Change::new("ref", (), &row.reference),
         Change::new("title", (), &row.title),
@@ -105,16 +104,34 @@ pub async fn create(app: &App, actor: &Actor, new: NewIncident) -> Result<Incide
             changes.push(Change::new(field, (), v));
         }
     }
-    journal::record(&mut c, RecordKind::Incident, row.id, actor, now, JournalAction::Created, &changes)
-        .await?;
-    let view = store::get_by_id(&mut c, row.id).await?.ok_or(AppError::NotFound)?;
+    // The insert and its journal entry travel together (one round trip on SQLite).
+    let insert = vec![store::insert(&row)];
+    journal::record_with(
+        &mut c,
+        insert,
+        RecordKind::Incident,
+        row.id,
+        actor,
+        now,
+        JournalAction::Created,
+        &changes,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(view)
+    // Read back outside the write transaction, so the writer is held no longer than needed.
+    store::get_by_id(&mut app.db.read(), row.id).await?.ok_or(AppError::NotFound)
 }
 
+/// An incident as the actor may see it (one query: the hot path of the API).
 pub async fn get(app: &App, actor: &Actor, key: &str) -> Result<IncidentView, AppError> {
-    let h = resolve(app, actor, RecordKind::Incident, key).await?;
-    store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
+    actor.require(Action::IncidentRead)?;
+    let key: RecordKey = key.parse().map_err(|()| AppError::NotFound)?;
+    let mut c = app.db.read();
+    let found = match key {
+        RecordKey::Id(id) => store::get_by_id(&mut c, id).await?,
+        RecordKey::Ref(r) => store::get_by_ref(&mut c, &r).await?,
+    };
+    found.filter(|v| actor.sees_customer(v.row.customer_id)).ok_or(AppError::NotFound)
 }
 
 pub async fn handle(app: &App, actor: &Actor, key: &str) -> Result<RecordHandle, AppError> {
@@ -216,9 +233,8 @@ pub async fn update(
     }
     write_change(&mut c, actor, app.now(), &mut next, expected_version, JournalAction::Updated, &changes)
         .await?;
-    let view = store::get_by_id(&mut c, h.id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    Ok(view)
+    store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }
 
 /// Saves `next` as the new version and journals `changes`, or reports a lost race.
@@ -275,7 +291,6 @@ pub async fn transition(
         &changes,
     )
     .await?;
-    let view = store::get_by_id(&mut c, h.id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    Ok(view)
+    store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }

@@ -17,7 +17,23 @@ pub async fn record(
     action: JournalAction,
     changes: &[Change],
 ) -> Result<(), AppError> {
-    let head = store::head(c, record_id).await?;
+    record_with(c, Vec::new(), kind, record_id, actor, at, action, changes).await
+}
+
+/// Runs `change` (the statements that change the record) and appends the journal entry that
+/// describes it, together: on SQLite in a single round trip.
+#[expect(clippy::too_many_arguments, reason = "a journal entry is exactly these facts")]
+pub async fn record_with(
+    c: &mut Conn<'_>,
+    mut change: Vec<trellis_store::Sql>,
+    kind: RecordKind,
+    record_id: Uuid,
+    actor: &Actor,
+    at: Timestamp,
+    action: JournalAction,
+    changes: &[Change],
+) -> Result<(), AppError> {
+    let head = if action == JournalAction::Created { None } else { store::head(c, record_id).await? };
     let entry = JournalEntry::next(
         Uuid::now_v7(),
         record_id,
@@ -29,7 +45,8 @@ pub async fn record(
         action,
         changes,
     );
-    store::append(c, &entry).await?;
+    change.extend(store::append(&entry));
+    c.execute_batch(change).await?;
     Ok(())
 }
 

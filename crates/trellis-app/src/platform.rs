@@ -57,12 +57,20 @@ pub async fn resolve(
     }
 }
 
-/// Marks the record as changed now (without a new version), in the caller's transaction.
-async fn touch(c: &mut trellis_store::Conn<'_>, r: &RecordHandle, at: i64) -> Result<(), AppError> {
+/// Journals a platform event (comment, attachment, link) on a record and marks the record as
+/// changed now, without a new version so open edit forms stay valid; in the caller's transaction.
+async fn record_event(
+    c: &mut trellis_store::Conn<'_>,
+    r: &RecordHandle,
+    actor: &Actor,
+    now: jiff::Timestamp,
+    action: JournalAction,
+    change: Change,
+) -> Result<(), AppError> {
     match r.kind {
-        RecordKind::Incident => trellis_store::incident::touch(c, r.id, at).await?,
+        RecordKind::Incident => trellis_store::incident::touch(c, r.id, micros(now)).await?,
     }
-    Ok(())
+    journal::record(c, r.kind, r.id, actor, now, action, &[change]).await
 }
 
 pub const COMMENT_MAX: usize = 20_000;
@@ -94,18 +102,10 @@ pub async fn add_comment(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     store::insert_comment(&mut c, &row).await?;
-    touch(&mut c, record, row.created_at).await?;
     let digest = hex::encode(Sha256::digest(row.body.as_bytes()));
-    journal::record(
-        &mut c,
-        record.kind,
-        record.id,
-        actor,
-        now,
-        JournalAction::Commented,
-        &[Change::new("comment", (), serde_json::json!({"id": row.id, "public": public, "sha256": digest}))],
-    )
-    .await?;
+    let change =
+        Change::new("comment", (), serde_json::json!({"id": row.id, "public": public, "sha256": digest}));
+    record_event(&mut c, record, actor, now, JournalAction::Commented, change).await?;
     tx.commit().await?;
     Ok(CommentView { row, author_name: Some(actor.display_name.clone()) })
 }
@@ -157,21 +157,12 @@ pub async fn add_attachment(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     store::insert_attachment(&mut c, &row, bytes).await?;
-    touch(&mut c, record, row.created_at).await?;
-    journal::record(
-        &mut c,
-        record.kind,
-        record.id,
-        actor,
-        now,
-        JournalAction::Attached,
-        &[Change::new(
-            "attachment",
-            (),
-            serde_json::json!({"id": row.id, "filename": row.filename, "size_bytes": row.size_bytes, "sha256": row.sha256}),
-        )],
-    )
-    .await?;
+    let change = Change::new(
+        "attachment",
+        (),
+        serde_json::json!({"id": row.id, "filename": row.filename, "size_bytes": row.size_bytes, "sha256": row.sha256}),
+    );
+    record_event(&mut c, record, actor, now, JournalAction::Attached, change).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -260,19 +251,8 @@ pub async fn add_link(
             serde_json::json!({"type": lt.as_str(), "direction": dir, "record": other.reference}),
         )
     };
-    touch(&mut c, from, row.created_at).await?;
-    journal::record(
-        &mut c,
-        from.kind,
-        from.id,
-        actor,
-        now,
-        JournalAction::Linked,
-        &[change(&to, "outgoing")],
-    )
-    .await?;
-    journal::record(&mut c, to.kind, to.id, actor, now, JournalAction::Linked, &[change(from, "incoming")])
-        .await?;
+    record_event(&mut c, from, actor, now, JournalAction::Linked, change(&to, "outgoing")).await?;
+    record_event(&mut c, &to, actor, now, JournalAction::Linked, change(from, "incoming")).await?;
     tx.commit().await?;
     Ok(LinkView { id: row.id, link_type: lt, outgoing: true, other: to, created_at: row.created_at })
 }

@@ -5,12 +5,13 @@
 //! exception, chosen with [`Conn::backend`].
 //!
 //! SQLite allows one writer at a time. Rather than let concurrent write transactions collide and
-//! spin on `SQLITE_BUSY`, all writes in this process go through a one-connection writer pool (so
-//! they queue fairly in memory) and start with `BEGIN IMMEDIATE`; reads use a separate pool and,
-//! thanks to WAL, never wait for the writer. The busy timeout still covers other processes
-//! (a CLI command next to a running server).
+//! spin on `SQLITE_BUSY`, all writes in this process go through one writer connection with group
+//! commit ([`crate::sqlite_writer`]); reads use a separate pool and, thanks to WAL, never wait for
+//! the writer. The busy timeout still covers other processes (a CLI command next to a running
+//! server).
 
 use crate::StoreError;
+use crate::sqlite_writer::{SqliteTx, Writer};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -20,6 +21,7 @@ use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
 use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -32,14 +34,14 @@ pub enum Backend {
 /// A connection pool to one of the supported databases. Cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Sqlite { writer: Arc<Writer>, reader: SqlitePool },
     Postgres(PgPool),
 }
 
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -170,6 +172,28 @@ macro_rules! bind_all {
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
+/// Rewrites `$N` placeholders to `$(N + offset)`, so statements can be joined into one text.
+/// Our SQL is written in code and never has `$` inside string literals.
+fn shift_placeholders(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        out.push(ch);
+        if ch == '$' {
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            match digits.parse::<usize>() {
+                Ok(n) => out.push_str(&(n + offset).to_string()),
+                Err(_) => out.push_str(&digits),
+            }
+        }
+    }
+    out
+}
+
 impl Conn<'_> {
     pub fn backend(&self) -> Backend {
         match self {
@@ -233,6 +257,47 @@ impl Conn<'_> {
     }
 }
 
+impl Conn<'_> {
+    /// Runs statements that need no results, in order. On SQLite they travel to the database in
+    /// one round trip (each statement is otherwise a hand-off to the connection's thread, which
+    /// is what bounds a write transaction's length); PostgreSQL runs them one by one, as its
+    /// extended protocol takes one statement per query.
+    pub async fn execute_batch(&mut self, statements: Vec<Sql>) -> Result<(), StoreError> {
+        match self.backend() {
+            Backend::Postgres => {
+                for s in statements {
+                    self.execute(s).await?;
+                }
+            }
+            Backend::Sqlite => {
+                let mut text = String::new();
+                let mut args = Vec::new();
+                for s in statements {
+                    text.push_str(&shift_placeholders(&s.text, args.len()));
+                    text.push_str(";\n");
+                    args.extend(s.args);
+                }
+                self.execute(Sql::dynamic(text, args)).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_placeholders;
+
+    #[test]
+    fn placeholders_shift_by_the_offset() {
+        assert_eq!(
+            shift_placeholders("INSERT INTO t VALUES ($1, $2, $10)", 3),
+            "INSERT INTO t VALUES ($4, $5, $13)"
+        );
+        assert_eq!(shift_placeholders("SELECT 1", 5), "SELECT 1");
+    }
+}
+
 /// Settings for opening the database.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -269,13 +334,11 @@ impl Db {
                 .busy_timeout(opts.busy_timeout)
                 .pragma("temp_store", "memory")
                 .pragma("cache_size", "-16000");
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(60))
-                .connect_with(base.clone())
-                .await?;
+            let writer = Writer::open(base.clone()).await?;
+            // A local file connection cannot go stale: skip sqlx's ping on every acquire.
             let reader = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections.max(2))
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(base)
                 .await?;
@@ -303,7 +366,14 @@ impl Db {
     /// Applies the migrations of this backend that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Db::Sqlite { writer, .. } => sqlx::migrate!("migrations/sqlite").run(writer).await?,
+            Db::Sqlite { writer, .. } => {
+                writer
+                    .with_conn(async |c| {
+                        sqlx::migrate!("migrations/sqlite").run(c).await?;
+                        Ok(())
+                    })
+                    .await?;
+            }
             Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -317,11 +387,12 @@ impl Db {
         }
     }
 
-    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so it holds the write lock from
-    /// the start and cannot fail half-way with "database is locked").
+    /// Starts a write transaction: on SQLite a logical transaction on the group-commit writer
+    /// (which holds the write lock from the start, so it cannot fail half-way with "database is
+    /// locked"); on PostgreSQL an ordinary transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -336,7 +407,7 @@ impl Db {
         match self {
             Db::Sqlite { writer, reader } => {
                 reader.close().await;
-                writer.close().await;
+                writer.flush().await;
             }
             Db::Postgres(p) => p.close().await,
         }
@@ -346,7 +417,7 @@ impl Db {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Sqlite(t) => Conn::Sqlite(t.conn()),
             Tx::Postgres(t) => Conn::Pg(&mut *t),
         }
     }

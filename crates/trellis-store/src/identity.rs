@@ -209,8 +209,11 @@ pub async fn list_users(c: &mut Conn<'_>, customer_id: Option<Uuid>) -> Result<V
     }
 }
 
-pub async fn count_users(c: &mut Conn<'_>) -> Result<i64, StoreError> {
-    let (n,): (i64,) = c.one(Sql::new("SELECT COUNT(*) FROM users")).await?;
+/// Active administrators (the first start creates one when there is none).
+pub async fn count_active_admins(c: &mut Conn<'_>) -> Result<i64, StoreError> {
+    let (n,): (i64,) = c
+        .one(Sql::new("SELECT COUNT(*) FROM users WHERE role = $1 AND active = $2").bind("admin").bind(true))
+        .await?;
     Ok(n)
 }
 

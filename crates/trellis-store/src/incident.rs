@@ -43,29 +43,26 @@ const VIEW_SELECT: &str = "SELECT i.id, i.ref, i.title, i.description, i.status,
      LEFT JOIN users a ON a.id = i.assignee_id \
      LEFT JOIN users o ON o.id = i.owner_id";
 
-pub async fn insert(c: &mut Conn<'_>, r: &IncidentRow) -> Result<(), StoreError> {
-    c.execute(
-        Sql::new(
-            "INSERT INTO incidents (id, ref, title, description, status, customer_id, team_id, \
+/// The statement that inserts an incident (run it with the journal entry that records it).
+pub fn insert(r: &IncidentRow) -> Sql {
+    Sql::new(
+        "INSERT INTO incidents (id, ref, title, description, status, customer_id, team_id, \
              assignee_id, owner_id, created_by, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(r.id)
-        .bind(&r.reference)
-        .bind(&r.title)
-        .bind(&r.description)
-        .bind(&r.status)
-        .bind(r.customer_id)
-        .bind(r.team_id)
-        .bind(r.assignee_id)
-        .bind(r.owner_id)
-        .bind(r.created_by)
-        .bind(r.version)
-        .bind(r.created_at)
-        .bind(r.updated_at),
     )
-    .await?;
-    Ok(())
+    .bind(r.id)
+    .bind(&r.reference)
+    .bind(&r.title)
+    .bind(&r.description)
+    .bind(&r.status)
+    .bind(r.customer_id)
+    .bind(r.team_id)
+    .bind(r.assignee_id)
+    .bind(r.owner_id)
+    .bind(r.created_by)
+    .bind(r.version)
+    .bind(r.created_at)
+    .bind(r.updated_at)
 }
 
 pub async fn get_by_id(c: &mut Conn<'_>, id: Uuid) -> Result<Option<IncidentView>, StoreError> {

@@ -54,9 +54,10 @@ pub async fn head(c: &mut Conn<'_>, record_id: Uuid) -> Result<Option<(i64, Stri
     c.opt(Sql::new(sql).bind(record_id)).await
 }
 
-/// Appends an entry and moves the chain head to it.
-pub async fn append(c: &mut Conn<'_>, e: &JournalEntry) -> Result<(), StoreError> {
-    c.execute(
+/// The statements that append an entry and move the chain head to it, for the caller to run
+/// (usually batched with the change they record, see [`Conn::execute_batch`]).
+pub fn append(e: &JournalEntry) -> [Sql; 2] {
+    [
         Sql::new(
             "INSERT INTO journal_entries (id, record_id, record_kind, seq, at, actor_id, channel, action, \
              changes, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -72,9 +73,6 @@ pub async fn append(c: &mut Conn<'_>, e: &JournalEntry) -> Result<(), StoreError
         .bind(&e.changes)
         .bind(&e.prev_hash)
         .bind(&e.hash),
-    )
-    .await?;
-    c.execute(
         Sql::new(
             "INSERT INTO journal_heads (record_id, record_kind, seq, hash) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (record_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
@@ -83,9 +81,7 @@ pub async fn append(c: &mut Conn<'_>, e: &JournalEntry) -> Result<(), StoreError
         .bind(e.record_kind.as_str())
         .bind(e.seq)
         .bind(&e.hash),
-    )
-    .await?;
-    Ok(())
+    ]
 }
 
 /// A journal entry with the actor's display name, for timelines.

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod platform;
 pub mod refs;
 pub mod schema;
+pub mod sqlite_writer;
 
 pub use db::{Backend, Conn, Db, DbOptions, Sql, Tx, Val};
 
@@ -30,6 +31,8 @@ pub enum StoreError {
     Config(String),
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    #[error("the transaction could not be committed: {0}")]
+    Commit(String),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]

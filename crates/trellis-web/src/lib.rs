@@ -24,7 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use utoipa_swagger_ui::SwaggerUi;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -72,7 +72,9 @@ pub fn router(state: AppState) -> Router {
                 TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
                     tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty)
-                }),
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::ERROR)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(CatchPanicLayer::custom(panic_response))

@@ -93,8 +93,8 @@ enum JournalCommand {
     },
 }
 
-fn init_logging(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+fn init_logging(format: &str, default_filter: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
@@ -136,7 +136,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    init_logging(&config.log_format);
+    // The benchmark prints figures, not a log line per request (RUST_LOG still overrides).
+    let default_filter = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info,sqlx=warn" };
+    init_logging(&config.log_format, default_filter);
     match cli.command {
         Command::Serve { .. } => serve(&config).await,
         Command::Migrate => {

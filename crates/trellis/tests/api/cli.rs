@@ -95,6 +95,8 @@ async fn journal_verify_finds_removed_entries() {
 #[tokio::test]
 async fn serve_prints_its_url_serves_and_stops_cleanly_on_sigterm() {
     let (args, _url, _guard, _dir) = db_args().await;
+    // Loading the demo before the first start must still leave an administrator to log in as.
+    assert!(trellis(&args, &["demo"]).status.success());
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(["--bind", "127.0.0.1:0"])

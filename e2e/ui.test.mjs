@@ -1,0 +1,128 @@
+// Browser tests: a real Chromium drives the Trellis UI served by the real binary.
+// Run by scripts/e2e, which starts `trellis serve` and passes its URL in TRELLIS_URL.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.TRELLIS_URL;
+const ADMIN = { email: process.env.TRELLIS_ADMIN_EMAIL, password: process.env.TRELLIS_ADMIN_PASSWORD };
+const DEMO_PASSWORD = "trellis-demo-password";
+const SHOTS = process.env.E2E_SCREENSHOTS || "target/e2e";
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+after(async () => { await browser?.close(); });
+
+/** A fresh browser context that fails the test on any console error (CSP violations included). */
+async function session(t) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  t.after(async () => {
+    await context.close();
+    assert.deepEqual(errors, [], "no console errors or CSP violations");
+  });
+  return page;
+}
+
+async function login(page, email, password) {
+  await page.goto(`${BASE}/login`);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(/\/incidents$/);
+}
+
+async function logout(page) {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.waitForURL(/\/login$/);
+}
+
+test("admin creates an agent and a customer user; the customer sees only their organisation", async (t) => {
+  const page = await session(t);
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.getByRole("link", { name: "Administration" }).click();
+  await page.waitForURL(/\/admin\/users$/);
+
+  await page.getByLabel("E-mail").fill("e2e.agent@provider.example");
+  await page.getByLabel("Name").fill("Eve Agent");
+  await page.getByLabel("Role").selectOption("agent");
+  await page.getByLabel("Initial password").fill("e2e-agent-password");
+  await page.getByRole("button", { name: "Create user" }).click();
+  await page.getByText("User e2e.agent@provider.example created.").waitFor();
+
+  await page.getByLabel("E-mail").fill("e2e.customer@contoso.example");
+  await page.getByLabel("Name").fill("Cleo Customer");
+  await page.getByLabel("Role").selectOption("customer");
+  await page.getByLabel("Customer (for customer users)").selectOption({ label: "Contoso Logistics" });
+  await page.getByLabel("Initial password").fill("e2e-customer-password");
+  await page.getByRole("button", { name: "Create user" }).click();
+  await page.getByText("User e2e.customer@contoso.example created.").waitFor();
+  await page.screenshot({ path: `${SHOTS}/admin-users.png`, fullPage: true });
+  await logout(page);
+
+  // The new customer user sees Contoso's incidents and nobody else's.
+  await login(page, "e2e.customer@contoso.example", "e2e-customer-password");
+  const rows = page.locator("table.list tbody tr");
+  assert.ok((await rows.count()) > 0);
+  const customers = await page.locator("table.list tbody tr td:nth-child(4)").allTextContents();
+  assert.ok(customers.every((c) => c === "Contoso Logistics"), `saw ${customers}`);
+  // INC-000001 belongs to Northwind in the demo data: it does not exist for this user.
+  const res = await page.goto(`${BASE}/incidents/INC-000001`);
+  assert.equal(res.status(), 404);
+  await page.getByRole("heading", { name: "Not found" }).waitFor();
+});
+
+test("an agent logs an incident, comments, and moves it through its lifecycle", async (t) => {
+  const page = await session(t);
+  await login(page, "alex.agent@demo.trellis", DEMO_PASSWORD);
+  await page.getByRole("link", { name: "New incident" }).first().click();
+  await page.getByLabel("Title").fill("Label printer in Rotterdam jams");
+  await page.getByLabel("Description").fill("Jams on every third label since the ribbon change.");
+  await page.getByLabel("Customer").selectOption({ label: "Contoso Logistics" });
+  await page.getByLabel("Team").selectOption({ label: "Service Desk" });
+  await page.getByRole("button", { name: "Log incident" }).click();
+  await page.waitForURL(/\/incidents\/INC-\d{6}$/);
+  await page.getByRole("heading", { name: "Label printer in Rotterdam jams" }).waitFor();
+
+  await page.getByLabel("Add a comment").fill("Replaced the ribbon guide; testing now.");
+  await page.getByLabel("Visible to the customer").check();
+  await page.getByRole("button", { name: "Add comment" }).click();
+  await page.getByText("Replaced the ribbon guide; testing now.").waitFor();
+
+  await page.getByRole("button", { name: "Move to in progress" }).click();
+  await page.locator(".recordhead .badge", { hasText: "In progress" }).waitFor();
+  await page.getByRole("button", { name: "Move to resolved" }).click();
+  await page.locator(".recordhead .badge", { hasText: "Resolved" }).waitFor();
+  assert.ok(await page.getByRole("button", { name: "Reopen" }).isVisible());
+  await page.getByText("changed the status").first().waitFor();
+  await page.screenshot({ path: `${SHOTS}/incident.png`, fullPage: true });
+
+  // Editing with the version check: the saved title shows on the page.
+  await page.getByRole("link", { name: "Edit" }).click();
+  await page.getByLabel("Title").fill("Label printer in Rotterdam jams (ribbon guide)");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { name: "Label printer in Rotterdam jams (ribbon guide)" }).waitFor();
+});
+
+test("the incident list filters by status through the URL", async (t) => {
+  const page = await session(t);
+  await login(page, "morgan.manager@demo.trellis", DEMO_PASSWORD);
+  await page.getByLabel("Status").selectOption("closed");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/status=closed/);
+  const badges = await page.locator("table.list tbody .badge").allTextContents();
+  assert.ok(badges.length > 0);
+  assert.ok(badges.every((b) => b === "Closed"), `saw ${badges}`);
+  await page.screenshot({ path: `${SHOTS}/incidents.png`, fullPage: true });
+});
