@@ -18,6 +18,16 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<O
     T::deserialize(d).map(Some)
 }
 
+/// An optional id in a query string, where an empty value (as an HTML form sends for "any")
+/// means no filter.
+pub fn id_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => Uuid::parse_str(v).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
 /// A reference to another record or person, with its display name.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Named {
@@ -131,15 +141,19 @@ pub struct Transition {
     pub to: String,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     /// Comma-separated states, e.g. `new,in_progress`.
     pub status: Option<String>,
     /// Customer id.
+    #[serde(default, deserialize_with = "id_or_empty")]
+    #[param(value_type = Option<Uuid>)]
     pub customer: Option<Uuid>,
     /// Team id.
+    #[serde(default, deserialize_with = "id_or_empty")]
+    #[param(value_type = Option<Uuid>)]
     pub team: Option<Uuid>,
     /// A user id, `me`, or `none` for unassigned.
     pub assignee: Option<String>,

@@ -75,8 +75,17 @@ struct ListPage {
 pub async fn list(
     State(s): State<AppState>,
     UiActor(actor): UiActor,
-    Query(q): Query<IncidentQuery>,
+    query: Result<Query<IncidentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> UiResult {
+    // A hand-edited URL with a bad parameter shows the list with the reason, not a bare 400.
+    let (q, query_error) = match query {
+        Ok(Query(q)) => (q, None),
+        Err(e) => {
+            let reason =
+                std::error::Error::source(&e).map(ToString::to_string).unwrap_or_else(|| e.body_text());
+            (IncidentQuery::default(), Some(reason))
+        }
+    };
     let mut page = ListPage {
         nav: Nav::new(&actor, "incidents"),
         items: Vec::new(),
@@ -94,6 +103,10 @@ pub async fn list(
     if actor.role.is_staff() {
         page.customers =
             identity::list_customers(&s.app, &actor).await?.into_iter().map(|c| (c.id, c.name)).collect();
+    }
+    if let Some(e) = query_error {
+        page.error = Some(e);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     match filter_from_query(&q, actor.user_id) {
         Ok(filter) => {
@@ -387,9 +400,13 @@ async fn names(s: &AppState, actor: &Actor) -> Result<HashMap<String, String>, A
     Ok(m)
 }
 
-fn show_value(v: &serde_json::Value, names: &HashMap<String, String>) -> String {
+/// A journalled value as people read it: names for ids, labels for states, long text cut short.
+fn show_value(field: &str, v: &serde_json::Value, names: &HashMap<String, String>) -> String {
     match v {
         serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) if field == "status" => {
+            IncidentStatus::parse(s).map(|st| st.label().to_owned()).unwrap_or_else(|| s.clone())
+        }
         serde_json::Value::String(s) => {
             let s = names.get(s).cloned().unwrap_or_else(|| s.clone());
             if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s }
@@ -419,13 +436,15 @@ async fn detail_page(
                 .iter()
                 .filter(|c| e.entry.action != "created" || !matches!(c.field.as_str(), "description" | "ref"))
                 .map(|c| match e.entry.action.as_str() {
-                    "created" => format!("{}: {}", c.field.replace("_id", ""), show_value(&c.to, &names)),
-                    "attached" | "linked" => show_value(&c.to, &names),
+                    "created" => {
+                        format!("{}: {}", c.field.replace("_id", ""), show_value(&c.field, &c.to, &names))
+                    }
+                    "attached" | "linked" => show_value(&c.field, &c.to, &names),
                     _ => format!(
                         "{}: {} → {}",
                         c.field.replace("_id", ""),
-                        show_value(&c.from, &names),
-                        show_value(&c.to, &names)
+                        show_value(&c.field, &c.from, &names),
+                        show_value(&c.field, &c.to, &names)
                     ),
                 })
                 .collect();

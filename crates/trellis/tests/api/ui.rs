@@ -218,3 +218,23 @@ async fn detail_page_shows_the_timeline_and_escapes_user_text() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.expect("body").contains("cannot move from in_progress to closed"));
 }
+
+#[tokio::test]
+async fn the_list_filter_form_with_empty_choices_filters_by_status() {
+    let t = TestApp::spawn().await;
+    t.incident(&t.admin_token, "Open one", None).await;
+    t.incident(&t.admin_token, "Closed one", None).await;
+    for to in ["resolved", "closed"] {
+        t.post(&t.admin_token, "/api/v1/incidents/INC-000002/transitions", serde_json::json!({"to": to}))
+            .await;
+    }
+    let admin = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // Exactly what the form sends: every field, the unused ones empty.
+    let (status, page) =
+        t.page(&admin, "/incidents?status=closed&customer=&assignee=&q=&sort=-created_at").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Closed one") && !page.contains("Open one"));
+    let (status, page) = t.page(&admin, "/incidents?customer=not-a-uuid").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("class=\"error\""), "the list is shown with the reason");
+}
