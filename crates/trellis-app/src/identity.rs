@@ -145,6 +145,11 @@ pub async fn update_user(
         check_password_strength(&mut errors, "password", p);
     }
     errors.into_result()?;
+    // Hash before taking the writer: nothing slow happens inside a write transaction.
+    let password_hash = match patch.password {
+        Some(p) => Some(hash_password(p).await?),
+        None => None,
+    };
     let now = micros(app.now());
     next.version = current.version + 1;
     next.updated_at = now;
@@ -152,8 +157,7 @@ pub async fn update_user(
     if !store::update_user(&mut tx.conn(), &next, expected_version).await? {
         return Err(AppError::VersionMismatch { current: current.version });
     }
-    if let Some(p) = patch.password {
-        let hash = hash_password(p).await?;
+    if let Some(hash) = password_hash {
         store::set_password(&mut tx.conn(), id, &hash, now).await?;
         next.version += 1;
     }

@@ -300,3 +300,31 @@ async fn sessions_expire_after_being_idle() {
     t.clock.advance(jiff::SignedDuration::from_hours(13));
     assert_eq!(t.page(&cookie, "/incidents").await.0, StatusCode::SEE_OTHER, "idle for 13 hours: logged out");
 }
+
+#[tokio::test]
+async fn an_admin_resets_a_password_and_only_the_new_one_works() {
+    let t = TestApp::spawn().await;
+    let agent = t.user("agent@test.example", "agent", None).await;
+    let me: Value = t.get(&agent, "/api/v1/me").await.json().await.expect("json");
+    let path = format!("/api/v1/users/{}", me["id"].as_str().expect("id"));
+    let r = t
+        .patch(
+            &t.admin_token,
+            &path,
+            Some(me["version"].as_i64().expect("v")),
+            json!({"password": "a-brand-new-password"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let login = |pw: &'static str| {
+        t.client.post(t.at("/login")).form(&[("email", "agent@test.example"), ("password", pw)]).send()
+    };
+    assert_eq!(login(PASSWORD).await.expect("login").status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(login("a-brand-new-password").await.expect("login").status(), StatusCode::SEE_OTHER);
+    let p = problem(
+        t.patch(&t.admin_token, &path, Some(1), json!({"password": "x"})).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    assert_eq!(p["code"], "record.version_mismatch");
+}
