@@ -162,3 +162,66 @@ pub async fn orphaned(
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckpointRow {
+    pub id: Uuid,
+    pub seq: i64,
+    pub at: i64,
+    pub records: i64,
+    pub digest: String,
+    pub prev_digest: String,
+}
+
+pub async fn checkpoints(c: &mut Conn<'_>) -> Result<Vec<CheckpointRow>, StoreError> {
+    c.all(Sql::new("SELECT id, seq, at, records, digest, prev_digest FROM journal_checkpoints ORDER BY seq"))
+        .await
+}
+
+pub async fn insert_checkpoint(c: &mut Conn<'_>, r: &CheckpointRow) -> Result<(), StoreError> {
+    c.execute(
+        Sql::new(
+            "INSERT INTO journal_checkpoints (id, seq, at, records, digest, prev_digest) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(r.id)
+        .bind(r.seq)
+        .bind(r.at)
+        .bind(r.records)
+        .bind(&r.digest)
+        .bind(&r.prev_digest),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records every chain's current position as its checkpoint position.
+pub async fn mark_checkpoint(c: &mut Conn<'_>) -> Result<(), StoreError> {
+    c.execute(Sql::new("UPDATE journal_heads SET checkpoint_seq = seq")).await?;
+    Ok(())
+}
+
+/// Checkpointed chains in `record_id` order after `after`: the position recorded at the last
+/// checkpoint and the hash of the entry that stands there now (`None` if it is gone). Entries are
+/// immutable, so this reads the same during and after a checkpoint, whatever is appended since.
+pub async fn checkpointed_page(
+    c: &mut Conn<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<(Uuid, i64, Option<String>)>, StoreError> {
+    let base = "SELECT h.record_id, h.checkpoint_seq, e.hash FROM journal_heads h \
+                LEFT JOIN journal_entries e ON e.record_id = h.record_id AND e.seq = h.checkpoint_seq \
+                WHERE h.checkpoint_seq > 0";
+    match after {
+        Some(a) => {
+            c.all(Sql::dynamic(
+                format!("{base} AND h.record_id > $1 ORDER BY h.record_id LIMIT $2"),
+                vec![a.into(), limit.into()],
+            ))
+            .await
+        }
+        None => {
+            c.all(Sql::dynamic(format!("{base} ORDER BY h.record_id LIMIT $1"), vec![limit.into()])).await
+        }
+    }
+}

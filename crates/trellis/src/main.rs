@@ -85,12 +85,16 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum JournalCommand {
-    /// Check every record's hash chain; exit status 1 and the damaged records named if broken.
+    /// Check every record's hash chain and the latest checkpoint; exit status 1, with the damaged
+    /// records named, if anything was altered, removed or reordered.
     Verify {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
+    /// Take a checkpoint over every chain (run it daily, e.g. from cron) and print its digest,
+    /// to keep outside Trellis.
+    Checkpoint,
 }
 
 fn init_logging(format: &str, default_filter: &str) {
@@ -179,7 +183,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = trellis_app::journal::verify(&app).await?;
             app.db.close().await;
             print_verify(&report, json);
-            Ok(if report.damaged.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Journal { command: JournalCommand::Checkpoint } => {
+            let app = open_app(&config).await?;
+            let cp = trellis_app::journal::checkpoint(&app).await?;
+            app.db.close().await;
+            println!("checkpoint {} at {}: {} records", cp.seq, cp.at, cp.records);
+            println!("digest {}", cp.digest);
+            eprintln!("Keep this digest outside Trellis: it proves the journal as of now.");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench { clients, creates, reads } => {
             let args = trellis::bench::BenchArgs {
@@ -201,19 +214,35 @@ fn print_verify(report: &trellis_app::journal::VerifyReport, json: bool) {
             .iter()
             .map(|d| serde_json::json!({"kind": d.kind.as_str(), "id": d.record_id, "ref": d.reference, "problems": d.problems}))
             .collect();
-        let out = serde_json::json!({"records": report.records, "entries": report.entries, "intact": report.damaged.is_empty(), "damaged": damaged});
+        let checkpoint = report.checkpoint.as_ref().map(|c| {
+            serde_json::json!({"seq": c.seq, "at": c.at.to_string(), "records": c.records, "digest": c.digest, "problems": c.problems})
+        });
+        let out = serde_json::json!({"records": report.records, "entries": report.entries, "intact": report.intact(),
+            "damaged": damaged, "checkpoint": checkpoint});
         println!("{out}");
         return;
     }
     if report.damaged.is_empty() {
-        println!("journal intact: {} records, {} entries verified", report.records, report.entries);
-        return;
+        println!("journal chains intact: {} records, {} entries verified", report.records, report.entries);
+    } else {
+        println!("JOURNAL DAMAGED: {} of {} records", report.damaged.len(), report.records);
+        for d in &report.damaged {
+            let name = d.reference.clone().unwrap_or_else(|| format!("{} {}", d.kind, d.record_id));
+            for p in &d.problems {
+                println!("  {name}: {p}");
+            }
+        }
     }
-    println!("JOURNAL DAMAGED: {} of {} records", report.damaged.len(), report.records);
-    for d in &report.damaged {
-        let name = d.reference.clone().unwrap_or_else(|| format!("{} {}", d.kind, d.record_id));
-        for p in &d.problems {
-            println!("  {name}: {p}");
+    match &report.checkpoint {
+        None => println!("no checkpoint taken yet (trellis journal checkpoint)"),
+        Some(c) if c.problems.is_empty() => {
+            println!("checkpoint {} of {} matches ({} records, digest {})", c.seq, c.at, c.records, c.digest);
+        }
+        Some(c) => {
+            println!("CHECKPOINT {} OF {} DOES NOT MATCH:", c.seq, c.at);
+            for p in &c.problems {
+                println!("  {p}");
+            }
         }
     }
 }

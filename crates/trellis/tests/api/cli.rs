@@ -35,7 +35,7 @@ async fn journal_verify_names_the_record_whose_entry_was_edited() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("trellis-demo-password"));
     let out = trellis(&args, &["journal", "verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("journal intact"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("journal chains intact"));
 
     // Change one journal row directly in the database, as someone with database access might.
     let db = trellis_store::Db::connect(&url, &Default::default()).await.expect("db");
@@ -170,4 +170,60 @@ fn a_bad_configuration_value_names_the_key_and_exits_2() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bind"));
+}
+
+#[tokio::test]
+async fn a_checkpoint_catches_a_record_deleted_with_its_whole_journal() {
+    let (args, url, _guard, _dir) = db_args().await;
+    assert!(trellis(&args, &["demo"]).status.success());
+    let out = trellis(&args, &["journal", "checkpoint"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("checkpoint 1 at ") && stdout.contains("digest "), "{stdout}");
+
+    // Activity after the checkpoint does not disturb it.
+    let config = trellis::config::Config::load(
+        None,
+        &trellis::config::Overrides { database_url: Some(url.clone()), ..Default::default() },
+    )
+    .expect("config");
+    let app = trellis::server::open_app(&config).await.expect("app");
+    let agent = trellis_app::auth::actor_for_email(
+        &app,
+        "alex.agent@demo.trellis",
+        trellis_domain::journal::Channel::Api,
+    )
+    .await
+    .expect("agent");
+    let h = trellis_app::incident::handle(&app, &agent, "INC-000002").await.expect("handle");
+    trellis_app::platform::add_comment(&app, &agent, &h, "after the checkpoint", false)
+        .await
+        .expect("comment");
+    app.db.close().await;
+    let out = trellis(&args, &["journal", "verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint 1 of"));
+
+    // Remove one record with everything that points to it: row, entries, head.
+    let db = trellis_store::Db::connect(&url, &Default::default()).await.expect("db");
+    let mut tx = db.begin().await.expect("begin");
+    for sql in [
+        "DELETE FROM journal_entries WHERE record_id = (SELECT id FROM incidents WHERE ref = 'INC-000007')",
+        "DELETE FROM journal_heads WHERE record_id = (SELECT id FROM incidents WHERE ref = 'INC-000007')",
+        "DELETE FROM comments WHERE record_id = (SELECT id FROM incidents WHERE ref = 'INC-000007')",
+        "DELETE FROM links WHERE from_id = (SELECT id FROM incidents WHERE ref = 'INC-000007') OR to_id = (SELECT id FROM incidents WHERE ref = 'INC-000007')",
+        "DELETE FROM incidents WHERE ref = 'INC-000007'",
+    ] {
+        tx.conn().execute(trellis_store::Sql::new(sql)).await.expect("delete");
+    }
+    tx.commit().await.expect("commit");
+    db.close().await;
+    let out = trellis(&args, &["journal", "verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("journal chains intact"), "every remaining chain is fine: {stdout}");
+    assert!(
+        stdout.contains("CHECKPOINT 1 OF") && stdout.contains("no longer matches checkpoint 1"),
+        "{stdout}"
+    );
 }
