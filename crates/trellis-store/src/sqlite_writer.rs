@@ -74,7 +74,9 @@ impl Writer {
     pub async fn open(options: SqliteConnectOptions) -> Result<Arc<Writer>, StoreError> {
         let conn = SqliteConnection::connect_with(&options).await?;
         let state = WriterState { conn, open: false, pending: Vec::new(), poisoned: false };
-        Ok(Arc::new(Writer { state: Arc::new(Mutex::new(state)), queued: AtomicUsize::new(0) }))
+        let writer = Arc::new(Writer { state: Arc::new(Mutex::new(state)), queued: AtomicUsize::new(0) });
+        tokio::spawn(flush_idle_groups(Arc::downgrade(&writer)));
+        Ok(writer)
     }
 
     async fn lock(&self) -> OwnedMutexGuard<WriterState> {
@@ -117,6 +119,21 @@ impl Writer {
     pub async fn flush(&self) {
         let mut g = self.lock().await;
         finish(&mut g).await;
+    }
+}
+
+/// Commits a group left open with nobody queued to finish it (its last writer handed over to a
+/// task that was cancelled before it got the writer), so the write lock is never held idle.
+async fn flush_idle_groups(writer: std::sync::Weak<Writer>) {
+    loop {
+        tokio::time::sleep(HANDOFF_PATIENCE * 5).await;
+        let Some(w) = writer.upgrade() else { return };
+        if w.queued.load(Ordering::Acquire) == 0
+            && let Ok(mut g) = w.state.clone().try_lock_owned()
+            && g.open
+        {
+            finish(&mut g).await;
+        }
     }
 }
 
