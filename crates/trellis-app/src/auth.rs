@@ -148,8 +148,11 @@ pub async fn session_actor(app: &App, token: &str) -> Result<Actor, AppError> {
             .await?;
         tx.commit().await?;
     }
-    let channel = if s.user.role == "customer" { Channel::Portal } else { Channel::Ui };
-    actor_from_row(&s.user, channel)
+    let mut actor = actor_from_row(&s.user, Channel::Ui)?;
+    if !actor.role.is_staff() {
+        actor.channel = Channel::Portal;
+    }
+    Ok(actor)
 }
 
 pub async fn logout(app: &App, token: &str) -> Result<(), AppError> {

@@ -138,6 +138,17 @@ pub async fn handle(app: &App, actor: &Actor, key: &str) -> Result<RecordHandle,
     resolve(app, actor, RecordKind::Incident, key).await
 }
 
+/// The platform handle of an incident already read (saves looking it up again).
+pub fn handle_of(v: &IncidentView) -> RecordHandle {
+    RecordHandle {
+        kind: RecordKind::Incident,
+        id: v.row.id,
+        reference: v.row.reference.clone(),
+        title: v.row.title.clone(),
+        customer_id: v.row.customer_id,
+    }
+}
+
 /// Lists incidents; a customer user's list is always limited to their own customer.
 pub async fn list(
     app: &App,

@@ -8,7 +8,7 @@ use trellis_domain::access::{Action, sees_internal};
 use trellis_domain::attachment::check_content;
 use trellis_domain::journal::{Change, JournalAction};
 use trellis_domain::link::LinkType;
-use trellis_domain::record::{RecordKey, RecordKind};
+use trellis_domain::record::RecordKind;
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::platform::{self as store, AttachmentRow, CommentRow, CommentView, LinkRow};
 use trellis_store::{StoreError, micros};
@@ -31,29 +31,10 @@ pub async fn resolve(
     kind: RecordKind,
     key: &str,
 ) -> Result<RecordHandle, AppError> {
-    let key: RecordKey = key.parse().map_err(|()| AppError::NotFound)?;
-    let handle = match kind {
+    match kind {
         RecordKind::Incident => {
-            let mut c = app.db.read();
-            let v = match key {
-                RecordKey::Id(id) => trellis_store::incident::get_by_id(&mut c, id).await?,
-                RecordKey::Ref(r) => trellis_store::incident::get_by_ref(&mut c, &r).await?,
-            };
-            v.map(|v| RecordHandle {
-                kind,
-                id: v.row.id,
-                reference: v.row.reference,
-                title: v.row.title,
-                customer_id: v.row.customer_id,
-            })
+            crate::incident::get(app, actor, key).await.map(|v| crate::incident::handle_of(&v))
         }
-    };
-    match handle {
-        Some(h) if actor.sees_customer(h.customer_id) => {
-            actor.require(Action::IncidentRead)?;
-            Ok(h)
-        }
-        _ => Err(AppError::NotFound),
     }
 }
 

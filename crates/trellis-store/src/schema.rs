@@ -63,23 +63,21 @@ pub async fn describe(db: &Db) -> Result<BTreeSet<String>, StoreError> {
             for (t, name, ty, nullable) in cols {
                 out.insert(format!("column {t}.{name} {} {}", norm_type(&ty), null_word(nullable == "NO")));
             }
-            let idx: Vec<(String, String, bool, bool)> = c
+            let idx: Vec<(String, String, bool)> = c
                 .all(Sql::new(
                     "SELECT t.relname::text, array_to_string(array_agg(a.attname::text ORDER BY k.ord), ','), \
-                     ix.indisunique, ix.indisprimary \
+                     ix.indisunique \
                      FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
                      JOIN pg_namespace n ON n.oid = t.relnamespace \
                      JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord) ON true \
                      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
                      WHERE n.nspname = current_schema() AND t.relname NOT LIKE '_sqlx%' \
-                     GROUP BY t.relname, ix.indexrelid, ix.indisunique, ix.indisprimary",
+                     GROUP BY t.relname, ix.indexrelid, ix.indisunique",
                 ))
                 .await?;
-            for (t, cols, unique, primary) in idx {
-                // SQLite lists primary keys of rowid tables as no index at all, and those of
-                // other keys as automatic unique indexes; compare the unique ones only when they
-                // are not the integer rowid alias (we have none).
-                let _ = primary;
+            // Primary keys count as unique indexes on both sides: SQLite makes an automatic
+            // unique index for every non-INTEGER primary key, and we have no INTEGER ones.
+            for (t, cols, unique) in idx {
                 out.insert(format!("index {t}({cols}){}", if unique { " unique" } else { "" }));
             }
         }

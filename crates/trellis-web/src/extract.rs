@@ -85,19 +85,19 @@ impl FromRequestParts<AppState> for ApiActor {
                 .or_else(|| value.strip_prefix("bearer "))
                 .ok_or(AppError::TokenInvalid)?;
             let actor = auth::token_actor(&state.app, token.trim()).await?;
-            record_actor(parts, &actor);
+            record_actor(&actor);
             return Ok(ApiActor(actor));
         }
         let jar = CookieJar::from_headers(&parts.headers);
         let cookie = jar.get(SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
         let actor = auth::session_actor(&state.app, cookie.value()).await?;
-        record_actor(parts, &actor);
+        record_actor(&actor);
         Ok(ApiActor(actor))
     }
 }
 
 /// Puts the user on the request's tracing span, so every log line of the request names them.
-pub fn record_actor(_parts: &Parts, actor: &Actor) {
+pub fn record_actor(actor: &Actor) {
     tracing::Span::current().record("user", tracing::field::display(&actor.email));
 }
 

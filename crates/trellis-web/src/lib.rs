@@ -53,7 +53,7 @@ pub fn router(state: AppState) -> Router {
 
     let app = Router::new()
         .merge(api)
-        .merge(ui::router(attachment_limit))
+        .merge(ui::router())
         .merge(ops::router())
         .merge(assets::router())
         .fallback(not_found)

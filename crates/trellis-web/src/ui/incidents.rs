@@ -383,18 +383,34 @@ fn human_size(n: i64) -> String {
     }
 }
 
-/// Names for the ids that journal entries mention (customers, teams, users).
-async fn names(s: &AppState, actor: &Actor) -> Result<HashMap<String, String>, AppError> {
+/// Names for the ids the journal mentions, looked up one by one (a page names a handful of
+/// people and organisations; listing every user would grow with the customer base).
+async fn names(
+    s: &AppState,
+    actor: &Actor,
+    entries: &[trellis_app::views::EntryView],
+) -> Result<HashMap<String, String>, AppError> {
     let mut m = HashMap::new();
-    if actor.role.is_staff() {
-        for c in identity::list_customers(&s.app, actor).await? {
-            m.insert(c.id.to_string(), c.name);
-        }
-        for t in identity::list_teams(&s.app, actor).await? {
-            m.insert(t.id.to_string(), t.name);
-        }
-        for u in identity::list_users(&s.app, actor).await? {
-            m.insert(u.id.to_string(), u.display_name);
+    for t in identity::list_teams(&s.app, actor).await? {
+        m.insert(t.id.to_string(), t.name);
+    }
+    for e in entries {
+        for c in e.entry.parsed_changes() {
+            for v in [&c.from, &c.to] {
+                let Some(text) = v.as_str() else { continue };
+                let Ok(id) = Uuid::parse_str(text) else { continue };
+                if m.contains_key(text) {
+                    continue;
+                }
+                let name = match c.field.as_str() {
+                    "customer_id" => identity::get_customer(&s.app, actor, id).await.ok().map(|c| c.name),
+                    "assignee_id" => identity::get_user(&s.app, actor, id).await.ok().map(|u| u.display_name),
+                    _ => None,
+                };
+                if let Some(n) = name {
+                    m.insert(text.to_owned(), n);
+                }
+            }
         }
     }
     Ok(m)
@@ -422,11 +438,12 @@ async fn detail_page(
     message: Option<String>,
 ) -> Result<DetailPage, AppError> {
     let v = app::get(&s.app, actor, key).await?;
-    let h = app::handle(&s.app, actor, key).await?;
-    let names = names(s, actor).await?;
+    let h = app::handle_of(&v);
     let mut timeline = Vec::new();
     if actor.may(Action::JournalRead) {
-        for e in platform::journal_of(&s.app, actor, &h).await? {
+        let entries = platform::journal_of(&s.app, actor, &h).await?;
+        let names = names(s, actor, &entries).await?;
+        for e in entries {
             if e.entry.action == "commented" {
                 continue; // the comment itself is shown
             }

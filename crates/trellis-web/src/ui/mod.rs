@@ -19,7 +19,7 @@ use trellis_app::{Actor, AppError, auth};
 use trellis_domain::access::Action;
 use trellis_domain::validation::FieldError;
 
-pub fn router(_attachment_limit: usize) -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/incidents") }))
         .route("/portal", get(|| async { Redirect::to("/incidents") }))
@@ -81,7 +81,7 @@ impl FromRequestParts<AppState> for UiActor {
         let Some(cookie) = jar.get(SESSION_COOKIE) else { return Err(to_login()) };
         match auth::session_actor(&state.app, cookie.value()).await {
             Ok(a) => {
-                crate::extract::record_actor(parts, &a);
+                crate::extract::record_actor(&a);
                 Ok(UiActor(a))
             }
             Err(AppError::Unauthenticated) => Err(to_login()),
