@@ -1,7 +1,8 @@
 //! The one error type of the use cases. Each variant has a stable `code` that the API returns in
 //! problem+json and that clients may rely on.
 
-use trellis_domain::incident::InvalidTransition;
+use trellis_domain::lifecycle::InvalidTransition;
+use trellis_domain::record::RecordKind;
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::StoreError;
 
@@ -48,7 +49,12 @@ impl AppError {
             AppError::TokenExpired => "auth.token_expired",
             AppError::RateLimited => "auth.rate_limited",
             AppError::Validation(_) => "validation.failed",
-            AppError::InvalidTransition(_) => "incident.invalid_transition",
+            AppError::InvalidTransition(e) => match e.kind {
+                RecordKind::Incident => "incident.invalid_transition",
+                RecordKind::Service => "service.invalid_transition",
+                RecordKind::ConfigurationItem => "configuration_item.invalid_transition",
+                RecordKind::Complaint => "complaint.invalid_transition",
+            },
             AppError::VersionMismatch { .. } => "record.version_mismatch",
             AppError::Conflict { code, .. } => code,
             AppError::TooLarge { .. } => "request.too_large",

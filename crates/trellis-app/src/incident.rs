@@ -1,14 +1,15 @@
 //! Incident use cases (minimal: the full incident process is its own issue).
 
 use crate::platform::{RecordHandle, resolve};
-use crate::{Actor, App, AppError, journal};
-use trellis_domain::access::{Action, Role};
-use trellis_domain::incident::{IncidentStatus, check_transition, validate_text};
+use crate::{Actor, App, AppError, journal, record};
+use trellis_domain::access::Action;
+use trellis_domain::incident::{IncidentStatus, validate_text};
 use trellis_domain::journal::{Change, JournalAction};
+use trellis_domain::lifecycle::check_transition;
 use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::incident::{self as store, Filter, IncidentRow, IncidentView};
-use trellis_store::{Conn, identity, micros, refs};
+use trellis_store::{Conn, micros, refs};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Default)]
@@ -20,7 +21,7 @@ pub struct NewIncident {
     pub assignee_id: Option<Uuid>,
 }
 
-/// Checks that the named customer, team and assignee exist and fit together.
+/// Checks that the named customer, team and assignee exist.
 async fn check_refs(
     c: &mut Conn<'_>,
     errors: &mut ValidationErrors,
@@ -28,26 +29,9 @@ async fn check_refs(
     team_id: Option<Uuid>,
     assignee_id: Option<Uuid>,
 ) -> Result<(), AppError> {
-    if let Some(cid) = customer_id
-        && identity::get_customer(c, cid).await?.is_none()
-    {
-        errors.add("customer_id", "no such customer");
-    }
-    if let Some(t) = team_id
-        && identity::get_team(c, t).await?.is_none()
-    {
-        errors.add("team_id", "no such team");
-    }
-    if let Some(a) = assignee_id {
-        match identity::get_user(c, a).await? {
-            Some(u)
-                if u.active
-                    && matches!(Role::parse(&u.role), Some(Role::Agent | Role::Manager | Role::Admin)) => {}
-            Some(_) => errors.add("assignee_id", "must be an active agent, manager or administrator"),
-            None => errors.add("assignee_id", "no such user"),
-        }
-    }
-    Ok(())
+    record::check_customer(c, errors, "customer_id", customer_id).await?;
+    record::check_team(c, errors, "team_id", team_id).await?;
+    record::check_staff_user(c, errors, "assignee_id", assignee_id).await
 }
 
 pub async fn create(app: &App, actor: &Actor, new: NewIncident) -> Result<IncidentView, AppError> {
@@ -260,10 +244,9 @@ async fn write_change(
 ) -> Result<(), AppError> {
     next.version = expected_version + 1;
     next.updated_at = micros(now);
-    if !store::update(c, next, expected_version).await? {
-        return Err(AppError::VersionMismatch { current: expected_version + 1 });
-    }
-    journal::record(c, RecordKind::Incident, next.id, actor, now, action, changes).await
+    let saved = store::update(c, next, expected_version).await?;
+    record::journal_saved(c, saved, RecordKind::Incident, next.id, next.version, actor, now, action, changes)
+        .await
 }
 
 /// Moves an incident through its lifecycle. `expected_version`, when given, must match.
@@ -276,18 +259,12 @@ pub async fn transition(
 ) -> Result<IncidentView, AppError> {
     let h = resolve(app, actor, RecordKind::Incident, key).await?;
     actor.require(Action::IncidentTransition)?;
-    let Some(to) = IncidentStatus::parse(to) else {
-        let names: Vec<&str> = IncidentStatus::ALL.iter().map(|s| s.as_str()).collect();
-        return Err(ValidationErrors::single("to", format!("must be one of {}", names.join(", "))).into());
-    };
+    let to: IncidentStatus = record::target_state(to)?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let current = store::get_by_id(&mut c, h.id).await?.ok_or(AppError::NotFound)?;
-    if expected_version.is_some_and(|v| v != current.row.version) {
-        return Err(AppError::VersionMismatch { current: current.row.version });
-    }
-    let from = IncidentStatus::parse(&current.row.status)
-        .ok_or_else(|| AppError::Internal(format!("stored status {:?}", current.row.status)))?;
+    record::expect_version(current.row.version, expected_version)?;
+    let from: IncidentStatus = record::stored(&current.row.status)?;
     check_transition(from, to)?;
     let mut next = current.row.clone();
     next.status = to.as_str().into();

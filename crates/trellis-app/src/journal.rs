@@ -190,9 +190,7 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
     for kind in RecordKind::ALL {
         let mut after = None;
         loop {
-            let ids = match kind {
-                RecordKind::Incident => trellis_store::incident::ids_after(&mut c, after, PAGE).await?,
-            };
+            let ids = trellis_store::record::ids_after(&mut c, kind, after, PAGE).await?;
             let Some(last) = ids.last() else { break };
             after = Some(last.0);
             let just_ids: Vec<Uuid> = ids.iter().map(|(id, _)| *id).collect();
@@ -215,9 +213,7 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
                 }
             }
         }
-        let table = match kind {
-            RecordKind::Incident => "incidents",
-        };
+        let table = trellis_store::record::table_of(kind);
         for id in store::orphaned(&mut c, kind, table).await? {
             report.damaged.push(Damage {
                 kind,

@@ -3,11 +3,16 @@
 //! them. The web layer and the CLI only translate requests into these calls.
 
 pub mod auth;
+pub mod ci;
+pub mod complaint;
 pub mod error;
 pub mod identity;
+pub mod impact;
 pub mod incident;
 pub mod journal;
 pub mod platform;
+mod record;
+pub mod service;
 
 pub use error::AppError;
 pub use trellis_store::{Db, DbOptions};
@@ -128,9 +133,12 @@ impl Actor {
 /// The stored shapes the use cases return, re-exported so the web layer depends on the app
 /// layer only.
 pub mod views {
+    pub use trellis_store::ci::{CiView, Filter as CiFilter, NodeRow};
+    pub use trellis_store::complaint::{ComplaintCount, ComplaintView, Filter as ComplaintFilter};
     pub use trellis_store::identity::{ContactRow, CustomerRow, TeamRow, UserRow};
     pub use trellis_store::incident::{Cursor, Filter, IncidentRow, IncidentView, Sort};
     pub use trellis_store::journal::EntryView;
     pub use trellis_store::platform::{AttachmentRow, CommentView};
+    pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};
     pub use trellis_store::{from_micros, micros};
 }

@@ -8,7 +8,7 @@ use trellis_domain::access::{Action, sees_internal};
 use trellis_domain::attachment::check_content;
 use trellis_domain::journal::{Change, JournalAction};
 use trellis_domain::link::LinkType;
-use trellis_domain::record::RecordKind;
+use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::platform::{self as store, AttachmentRow, CommentRow, CommentView, LinkRow};
 use trellis_store::{StoreError, micros};
@@ -35,7 +35,30 @@ pub async fn resolve(
         RecordKind::Incident => {
             crate::incident::get(app, actor, key).await.map(|v| crate::incident::handle_of(&v))
         }
+        RecordKind::Service => {
+            crate::service::get(app, actor, key).await.map(|d| crate::service::handle_of(&d.view))
+        }
+        RecordKind::ConfigurationItem => {
+            crate::ci::get(app, actor, key).await.map(|v| crate::ci::handle_of(&v))
+        }
+        RecordKind::Complaint => {
+            crate::complaint::get(app, actor, key).await.map(|v| crate::complaint::handle_of(&v))
+        }
     }
+}
+
+/// Finds a record of any kind by reference (its prefix names the kind) or id, as the actor may
+/// see it.
+pub async fn resolve_any(app: &App, actor: &Actor, key: &str) -> Result<RecordHandle, AppError> {
+    let key = key.trim();
+    let kind = match key.parse::<RecordKey>().map_err(|()| AppError::NotFound)? {
+        RecordKey::Ref(r) => RecordKind::of_reference(&r),
+        RecordKey::Id(id) => trellis_store::journal::kind_of(&mut app.db.read(), id)
+            .await?
+            .as_deref()
+            .and_then(RecordKind::parse),
+    };
+    resolve(app, actor, kind.ok_or(AppError::NotFound)?, key).await
 }
 
 /// Journals a platform event (comment, attachment, link) on a record and marks the record as
@@ -48,9 +71,7 @@ async fn record_event(
     action: JournalAction,
     change: Change,
 ) -> Result<(), AppError> {
-    match r.kind {
-        RecordKind::Incident => trellis_store::incident::touch(c, r.id, micros(now)).await?,
-    }
+    trellis_store::record::touch(c, r.kind, r.id, micros(now)).await?;
     journal::record(c, r.kind, r.id, actor, now, action, &[change]).await
 }
 
@@ -185,7 +206,6 @@ pub async fn add_link(
     actor: &Actor,
     from: &RecordHandle,
     link_type: &str,
-    to_kind: RecordKind,
     to_key: &str,
 ) -> Result<LinkView, AppError> {
     actor.require(Action::LinkAdd)?;
@@ -195,7 +215,7 @@ pub async fn add_link(
         let names: Vec<&str> = LinkType::ALL.iter().map(|l| l.as_str()).collect();
         errors.add("link_type", format!("must be one of {}", names.join(", ")));
     }
-    let to = match resolve(app, actor, to_kind, to_key).await {
+    let to = match resolve_any(app, actor, to_key).await {
         Ok(t) => Some(t),
         Err(AppError::NotFound) => {
             errors.add("target", "no such record");
@@ -203,8 +223,12 @@ pub async fn add_link(
         }
         Err(e) => return Err(e),
     };
-    if to.as_ref().is_some_and(|t| t.id == from.id) {
-        errors.add("target", "a record cannot link to itself");
+    if let (Some(lt), Some(to)) = (lt, &to) {
+        if to.id == from.id {
+            errors.add("target", "a record cannot link to itself");
+        } else if let Err(m) = lt.allowed_between(from.kind, to.kind) {
+            errors.add("link_type", m);
+        }
     }
     errors.into_result()?;
     let (Some(lt), Some(to)) = (lt, to) else { return Err(AppError::Internal("validated link".into())) };

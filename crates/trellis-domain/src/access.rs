@@ -74,6 +74,20 @@ pub enum Action {
     /// Create API tokens for oneself.
     TokenCreateOwn,
     SessionRevokeAny,
+    /// Read the service catalogue (customers: the services their organisation receives).
+    ServiceRead,
+    /// Define and change services and their lifecycle.
+    ServiceManage,
+    ConfigurationRead,
+    /// Create and change configuration items and their relationships.
+    ConfigurationManage,
+    /// Define CI types and their attribute schemas.
+    CiTypeManage,
+    ComplaintRead,
+    /// Lodge a complaint (customers: for their own organisation).
+    ComplaintCreate,
+    /// Investigate, act on, escalate and close complaints.
+    ComplaintHandle,
 }
 
 /// The role × action table.
@@ -82,7 +96,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Role::*;
     match role {
         Admin => true,
-        Manager => !matches!(action, UserManage | SessionRevokeAny),
+        Manager => !matches!(action, UserManage | SessionRevokeAny | CiTypeManage),
         Agent => matches!(
             action,
             IncidentRead
@@ -98,15 +112,37 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | UserRead
                 | CustomerRead
                 | TokenCreateOwn
+                | ServiceRead
+                | ConfigurationRead
+                | ConfigurationManage
+                | ComplaintRead
+                | ComplaintCreate
+                | ComplaintHandle
         ),
-        Customer => {
-            matches!(action, IncidentRead | IncidentCreate | CommentPublic | AttachmentAdd | TokenCreateOwn)
-        }
+        Customer => matches!(
+            action,
+            IncidentRead
+                | IncidentCreate
+                | CommentPublic
+                | AttachmentAdd
+                | TokenCreateOwn
+                | ServiceRead
+                | ComplaintRead
+                | ComplaintCreate
+        ),
         // Auditors read everything (internal notes included) and may hold API tokens, which
         // carry their read-only role.
         Auditor => matches!(
             action,
-            IncidentRead | InternalRead | JournalRead | UserRead | CustomerRead | TokenCreateOwn
+            IncidentRead
+                | InternalRead
+                | JournalRead
+                | UserRead
+                | CustomerRead
+                | TokenCreateOwn
+                | ServiceRead
+                | ConfigurationRead
+                | ComplaintRead
         ),
     }
 }
@@ -133,6 +169,11 @@ mod tests {
             Action::UserManage,
             Action::TeamManage,
             Action::CustomerManage,
+            Action::ServiceManage,
+            Action::ConfigurationManage,
+            Action::CiTypeManage,
+            Action::ComplaintCreate,
+            Action::ComplaintHandle,
         ] {
             assert!(!allows(Role::Auditor, a), "{a:?}");
         }
@@ -152,6 +193,25 @@ mod tests {
     fn only_admins_manage_users() {
         for r in Role::ALL {
             assert_eq!(allows(r, Action::UserManage), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn customers_read_the_catalogue_and_complain_but_change_nothing_else() {
+        for a in [Action::ServiceRead, Action::ComplaintRead, Action::ComplaintCreate] {
+            assert!(allows(Role::Customer, a), "{a:?}");
+        }
+        for a in [Action::ServiceManage, Action::ConfigurationRead, Action::ComplaintHandle, Action::LinkAdd]
+        {
+            assert!(!allows(Role::Customer, a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn only_admins_define_ci_types_and_only_managers_up_define_services() {
+        for r in Role::ALL {
+            assert_eq!(allows(r, Action::CiTypeManage), r == Role::Admin);
+            assert_eq!(allows(r, Action::ServiceManage), matches!(r, Role::Admin | Role::Manager));
         }
     }
 

@@ -1,57 +1,28 @@
 //! The incident record (minimal, to prove the platform; the full process is its own issue).
 
+use crate::lifecycle::Lifecycle;
+use crate::record::RecordKind;
 use crate::validation::ValidationErrors;
-use serde::{Deserialize, Serialize};
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 20_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentStatus {
-    New,
-    InProgress,
-    Pending,
-    Resolved,
-    Closed,
+crate::named_enum! {
+    pub enum IncidentStatus {
+        New = ("new", "New"),
+        InProgress = ("in_progress", "In progress"),
+        Pending = ("pending", "Pending"),
+        Resolved = ("resolved", "Resolved"),
+        Closed = ("closed", "Closed"),
+    }
 }
 
-impl IncidentStatus {
-    pub const ALL: [IncidentStatus; 5] = [
-        IncidentStatus::New,
-        IncidentStatus::InProgress,
-        IncidentStatus::Pending,
-        IncidentStatus::Resolved,
-        IncidentStatus::Closed,
-    ];
+impl Lifecycle for IncidentStatus {
+    const KIND: RecordKind = RecordKind::Incident;
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IncidentStatus::New => "new",
-            IncidentStatus::InProgress => "in_progress",
-            IncidentStatus::Pending => "pending",
-            IncidentStatus::Resolved => "resolved",
-            IncidentStatus::Closed => "closed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            IncidentStatus::New => "New",
-            IncidentStatus::InProgress => "In progress",
-            IncidentStatus::Pending => "Pending",
-            IncidentStatus::Resolved => "Resolved",
-            IncidentStatus::Closed => "Closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// The lifecycle: the states reachable in one move from this one. `Closed` is final;
-    /// a resolved incident can be reopened (back to in progress) until it is closed.
-    pub fn allowed_transitions(self) -> &'static [IncidentStatus] {
+    /// `Closed` is final; a resolved incident can be reopened (back to in progress) until it is
+    /// closed.
+    fn allowed_transitions(self) -> &'static [IncidentStatus] {
         use IncidentStatus::*;
         match self {
             New => &[InProgress, Pending, Resolved],
@@ -61,26 +32,12 @@ impl IncidentStatus {
             Closed => &[],
         }
     }
+}
 
-    pub fn can_move_to(self, to: IncidentStatus) -> bool {
-        self.allowed_transitions().contains(&to)
-    }
-
+impl IncidentStatus {
     pub fn is_open(self) -> bool {
         !matches!(self, IncidentStatus::Resolved | IncidentStatus::Closed)
     }
-}
-
-/// A move the lifecycle does not allow.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("an incident cannot move from {} to {}", from.as_str(), to.as_str())]
-pub struct InvalidTransition {
-    pub from: IncidentStatus,
-    pub to: IncidentStatus,
-}
-
-pub fn check_transition(from: IncidentStatus, to: IncidentStatus) -> Result<(), InvalidTransition> {
-    if from.can_move_to(to) { Ok(()) } else { Err(InvalidTransition { from, to }) }
 }
 
 /// Validated title and description of an incident.
@@ -93,8 +50,8 @@ pub fn validate_text(errors: &mut ValidationErrors, title: &str, description: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifecycle::{InvalidTransition, check_transition, testing::assert_well_formed};
     use proptest::prelude::*;
-    use std::collections::HashSet;
 
     fn status() -> impl Strategy<Value = IncidentStatus> {
         proptest::sample::select(IncidentStatus::ALL.to_vec())
@@ -102,17 +59,7 @@ mod tests {
 
     #[test]
     fn every_state_is_reachable_from_new_and_closed_is_final() {
-        let mut seen = HashSet::from([IncidentStatus::New]);
-        let mut frontier = vec![IncidentStatus::New];
-        while let Some(s) = frontier.pop() {
-            for &n in s.allowed_transitions() {
-                if seen.insert(n) {
-                    frontier.push(n);
-                }
-            }
-        }
-        assert_eq!(seen.len(), IncidentStatus::ALL.len());
-        assert!(IncidentStatus::Closed.allowed_transitions().is_empty());
+        assert_well_formed(IncidentStatus::ALL, IncidentStatus::New, &[IncidentStatus::Closed]);
     }
 
     proptest! {
@@ -128,7 +75,7 @@ mod tests {
                         prop_assert_ne!(s, IncidentStatus::Closed);
                         s = to;
                     }
-                    Err(e) => prop_assert_eq!(e, InvalidTransition { from: s, to }),
+                    Err(e) => prop_assert_eq!(e, InvalidTransition { kind: RecordKind::Incident, from: s.to_string(), to: to.to_string() }),
                 }
             }
         }

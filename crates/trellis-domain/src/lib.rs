@@ -5,10 +5,16 @@
 
 pub mod access;
 pub mod attachment;
+pub mod calendar;
+pub mod ci;
+pub mod complaint;
+pub mod impact;
 pub mod incident;
 pub mod journal;
+pub mod lifecycle;
 pub mod link;
 pub mod record;
+pub mod service;
 pub mod validation;
 
 pub use jiff::Timestamp;

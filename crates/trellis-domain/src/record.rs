@@ -10,26 +10,62 @@ use std::str::FromStr;
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Incident,
+    Service,
+    ConfigurationItem,
+    Complaint,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 1] = [RecordKind::Incident];
+    pub const ALL: [RecordKind; 4] =
+        [RecordKind::Incident, RecordKind::Service, RecordKind::ConfigurationItem, RecordKind::Complaint];
 
     /// The prefix of the human reference, e.g. `INC` in `INC-000123`.
     pub fn prefix(self) -> &'static str {
         match self {
             RecordKind::Incident => "INC",
+            RecordKind::Service => "SVC",
+            RecordKind::ConfigurationItem => "CI",
+            RecordKind::Complaint => "CMP",
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Incident => "incident",
+            RecordKind::Service => "service",
+            RecordKind::ConfigurationItem => "configuration_item",
+            RecordKind::Complaint => "complaint",
+        }
+    }
+
+    /// The kind as people name it in a sentence.
+    pub fn label(self) -> &'static str {
+        match self {
+            RecordKind::Incident => "incident",
+            RecordKind::Service => "service",
+            RecordKind::ConfigurationItem => "configuration item",
+            RecordKind::Complaint => "complaint",
+        }
+    }
+
+    /// The plural path segment of the kind's API and UI routes (`/api/v1/cis/CI-000001`).
+    pub fn collection(self) -> &'static str {
+        match self {
+            RecordKind::Incident => "incidents",
+            RecordKind::Service => "services",
+            RecordKind::ConfigurationItem => "cis",
+            RecordKind::Complaint => "complaints",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind a human reference names, from its prefix.
+    pub fn of_reference(reference: &str) -> Option<Self> {
+        let prefix = reference.split_once('-')?.0;
+        Self::ALL.into_iter().find(|k| k.prefix() == prefix)
     }
 
     /// The human reference for the `n`th record of this kind. Six digits, growing past a million.
@@ -84,5 +120,17 @@ mod tests {
         assert!("inc-000123".parse::<RecordKey>().is_err());
         assert!("INC-12".parse::<RecordKey>().is_err());
         assert!("INC-000123; drop".parse::<RecordKey>().is_err());
+    }
+
+    #[test]
+    fn every_kind_has_its_own_prefix_name_and_collection() {
+        for (i, a) in RecordKind::ALL.iter().enumerate() {
+            assert_eq!(RecordKind::parse(a.as_str()), Some(*a));
+            assert_eq!(RecordKind::of_reference(&a.reference(7)), Some(*a));
+            for b in &RecordKind::ALL[i + 1..] {
+                assert_ne!(a.prefix(), b.prefix());
+                assert_ne!(a.collection(), b.collection());
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Incident rows, and the incident list with filters and keyset pagination.
 
+use crate::record::escape_like;
 use crate::{Conn, Sql, StoreError, Val};
 use uuid::Uuid;
 
@@ -99,13 +100,6 @@ pub async fn update(c: &mut Conn<'_>, r: &IncidentRow, expected_version: i64) ->
     Ok(n == 1)
 }
 
-/// Marks the record as touched (a comment, attachment or link was added) without changing its
-/// fields or version, so open edit forms stay valid.
-pub async fn touch(c: &mut Conn<'_>, id: Uuid, at: i64) -> Result<(), StoreError> {
-    c.execute(Sql::new("UPDATE incidents SET updated_at = $1 WHERE id = $2").bind(at).bind(id)).await?;
-    Ok(())
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
     #[default]
@@ -197,34 +191,4 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
         None
     };
     Ok((rows, next))
-}
-
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// Every incident id (for journal verification), in pages.
-pub async fn ids_after(
-    c: &mut Conn<'_>,
-    after: Option<Uuid>,
-    limit: i64,
-) -> Result<Vec<(Uuid, String)>, StoreError> {
-    match after {
-        Some(a) => {
-            c.all(
-                Sql::new("SELECT id, ref FROM incidents WHERE id > $1 ORDER BY id LIMIT $2")
-                    .bind(a)
-                    .bind(limit),
-            )
-            .await
-        }
-        None => c.all(Sql::new("SELECT id, ref FROM incidents ORDER BY id LIMIT $1").bind(limit)).await,
-    }
 }

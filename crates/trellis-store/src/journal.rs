@@ -225,3 +225,10 @@ pub async fn checkpointed_page(
         }
     }
 }
+
+/// The kind of the record with this id, from its chain head (every record has one).
+pub async fn kind_of(c: &mut Conn<'_>, record_id: Uuid) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> =
+        c.opt(Sql::new("SELECT record_kind FROM journal_heads WHERE record_id = $1").bind(record_id)).await?;
+    Ok(row.map(|r| r.0))
+}

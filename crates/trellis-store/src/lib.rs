@@ -4,13 +4,17 @@
 //! [`Tx`]); they know SQL and nothing of authorisation, which is the app layer's job.
 
 pub mod auth;
+pub mod ci;
+pub mod complaint;
 pub mod db;
 pub mod identity;
 pub mod incident;
 pub mod journal;
 pub mod platform;
+pub mod record;
 pub mod refs;
 pub mod schema;
+pub mod service;
 pub mod sqlite_writer;
 
 pub use db::{Backend, Conn, Db, DbOptions, Sql, Tx, Val};

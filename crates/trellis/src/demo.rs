@@ -246,16 +246,7 @@ pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
     // Related incidents, as an agent would link them.
     for (a, b, t) in [(0usize, 10usize, "relates_to"), (8, 9, "caused_by"), (5, 4, "relates_to")] {
         let h = incident::handle(app, &agents[0], &refs[a]).await?;
-        match platform::add_link(
-            app,
-            &agents[0],
-            &h,
-            t,
-            trellis_domain::record::RecordKind::Incident,
-            &refs[b],
-        )
-        .await
-        {
+        match platform::add_link(app, &agents[0], &h, t, &refs[b]).await {
             Ok(_) | Err(AppError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }

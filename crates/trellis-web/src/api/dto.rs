@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use trellis_app::views::IncidentView;
 use trellis_app::views::from_micros;
 use trellis_domain::incident::IncidentStatus;
+use trellis_domain::lifecycle::Lifecycle;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -35,7 +36,7 @@ pub struct Named {
     pub name: String,
 }
 
-fn named(id: Option<Uuid>, name: Option<String>) -> Option<Named> {
+pub fn named(id: Option<Uuid>, name: Option<String>) -> Option<Named> {
     id.map(|id| Named { id, name: name.unwrap_or_default() })
 }
 

@@ -1,8 +1,12 @@
 //! `/api/v1`: JSON over HTTP, described by an OpenAPI 3.1 document generated from the handlers.
 
+pub mod cis;
+pub mod complaints;
 pub mod dto;
 pub mod identity;
 pub mod incidents;
+pub mod platform;
+pub mod services;
 
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -26,6 +30,9 @@ use utoipa_axum::routes;
     security(("bearer" = []), ("session" = [])),
     components(schemas(Problem)),
     tags((name = "incidents", description = "Incidents and their journal, comments, attachments and links"),
+         (name = "services", description = "The service catalogue: services, who receives them, their lifecycle and impact"),
+         (name = "configuration", description = "CI types with attribute schemas, configuration items, relationships and impact analysis"),
+         (name = "complaints", description = "Complaints lodged by customers, investigated, actioned and closed"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
 )]
 pub struct ApiDoc;
@@ -53,15 +60,29 @@ impl Modify for Security {
 
 /// The API routes and their OpenAPI document, from one list.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    let r = crate::platform_router!(r, incidents);
+    let r = crate::platform_router!(r, services);
+    let r = crate::platform_router!(r, cis);
+    let r = crate::platform_router!(r, complaints);
+    r.routes(routes!(services::list, services::create))
+        .routes(routes!(services::get, services::update))
+        .routes(routes!(services::transition))
+        .routes(routes!(cis::service_impact))
+        .routes(routes!(cis::list, cis::create))
+        .routes(routes!(cis::get, cis::update))
+        .routes(routes!(cis::transition))
+        .routes(routes!(cis::verify))
+        .routes(routes!(cis::ci_impact))
+        .routes(routes!(cis::list_types, cis::create_type))
+        .routes(routes!(cis::get_type, cis::update_type))
+        .routes(routes!(complaints::summary))
+        .routes(routes!(complaints::list, complaints::create))
+        .routes(routes!(complaints::get, complaints::update))
+        .routes(routes!(complaints::transition))
         .routes(routes!(incidents::list, incidents::create))
         .routes(routes!(incidents::get, incidents::update))
         .routes(routes!(incidents::transition))
-        .routes(routes!(incidents::journal))
-        .routes(routes!(incidents::comments, incidents::add_comment))
-        .routes(routes!(incidents::attachments, incidents::add_attachment))
-        .routes(routes!(incidents::attachment_content))
-        .routes(routes!(incidents::links, incidents::add_link))
         .routes(routes!(identity::me))
         .routes(routes!(identity::list_users, identity::create_user))
         .routes(routes!(identity::get_user, identity::update_user))
@@ -118,4 +139,58 @@ fn set_etag(res: &mut Response, version: i64) {
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         res.headers_mut().insert(header::ETAG, v);
     }
+}
+
+/// A 422 naming one bad query parameter.
+pub fn bad_param(name: &str, msg: &str) -> Problem {
+    let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation.failed", format!("{name}: {msg}"));
+    p.errors = vec![crate::problem::FieldProblem { field: name.into(), message: msg.into() }];
+    p
+}
+
+/// The opaque cursor of lists paged by record id.
+pub fn encode_id_cursor(id: uuid::Uuid) -> String {
+    incidents::encode_cursor(trellis_app::views::Cursor { key: 0, id })
+}
+
+/// The common list parameters: `limit` (1..=500, default 50) and `after` (a cursor).
+pub fn page_params(limit: Option<i64>, after: Option<&str>) -> Result<(i64, Option<uuid::Uuid>), ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(bad_param("limit", "must be between 1 and 500").into());
+    }
+    let after = match after.filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(
+            incidents::decode_cursor(a)
+                .ok_or_else(|| ApiError::from(bad_param("after", "is not a cursor from this list")))?
+                .id,
+        ),
+    };
+    Ok((limit, after))
+}
+
+/// A comma-separated list of named values (`status=live,pipeline`), each checked.
+pub fn named_list<N: trellis_domain::lifecycle::Named>(
+    param: &str,
+    value: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for part in value.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let found = N::ALL.iter().find(|n| n.as_str() == part).ok_or_else(|| {
+            let names: Vec<&str> = N::ALL.iter().map(|n| n.as_str()).collect();
+            ApiError::from(bad_param(param, &format!("must be one of {}", names.join(", "))))
+        })?;
+        out.push(found.as_str().to_owned());
+    }
+    Ok(out)
+}
+
+/// The names of the states a record may move to from `status`.
+pub fn allowed_transitions<L: trellis_domain::lifecycle::Lifecycle>(status: &str) -> Vec<&'static str> {
+    L::ALL
+        .iter()
+        .find(|s| s.as_str() == status)
+        .map(|s| s.allowed_transitions().iter().map(|t| t.as_str()).collect())
+        .unwrap_or_default()
 }

@@ -2,8 +2,13 @@
 //! htmx (`hx-boost`) only makes navigation smoother.
 
 pub mod admin;
+pub mod cis;
+pub mod complaints;
+pub mod graph;
 pub mod incidents;
 pub mod login;
+pub mod record;
+pub mod services;
 
 use crate::extract::SESSION_COOKIE;
 use crate::state::AppState;
@@ -17,11 +22,12 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use trellis_app::{Actor, AppError, auth};
 use trellis_domain::access::Action;
+use trellis_domain::record::RecordKind;
 use trellis_domain::validation::FieldError;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/incidents") }))
+    let r = RecordKind::ALL.into_iter().fold(Router::new(), record::routes);
+    r.route("/", get(|| async { Redirect::to("/incidents") }))
         .route("/portal", get(|| async { Redirect::to("/incidents") }))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
@@ -29,11 +35,20 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/new", get(incidents::new_form))
         .route("/incidents/{key}", get(incidents::detail))
         .route("/incidents/{key}/edit", get(incidents::edit_form).post(incidents::edit))
-        .route("/incidents/{key}/transitions", post(incidents::transition))
-        .route("/incidents/{key}/comments", post(incidents::comment))
-        .route("/incidents/{key}/attachments", post(incidents::attach))
-        .route("/incidents/{key}/attachments/{id}", get(incidents::download))
-        .route("/incidents/{key}/links", post(incidents::link))
+        .route("/services", get(services::list).post(services::create))
+        .route("/services/new", get(services::new_form))
+        .route("/services/{key}", get(services::detail))
+        .route("/services/{key}/edit", get(services::edit_form).post(services::edit))
+        .route("/cis", get(cis::list).post(cis::create))
+        .route("/cis/new", get(cis::new_form))
+        .route("/cis/{key}", get(cis::detail))
+        .route("/cis/{key}/edit", get(cis::edit_form).post(cis::edit))
+        .route("/cis/{key}/verify", post(cis::verify))
+        .route("/admin/ci-types", get(cis::types).post(cis::create_type))
+        .route("/complaints", get(complaints::list).post(complaints::create))
+        .route("/complaints/new", get(complaints::new_form))
+        .route("/complaints/{key}", get(complaints::detail))
+        .route("/complaints/{key}/edit", get(complaints::edit_form).post(complaints::edit))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/customers", get(admin::customers).post(admin::create_customer))
         .route("/admin/teams", get(admin::teams).post(admin::create_team))
@@ -164,4 +179,120 @@ pub fn short_time(micros: i64) -> String {
     trellis_app::views::from_micros(micros)
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
+}
+
+/// A record's page by kind (used to show it again after a failed action).
+pub async fn detail(
+    s: &AppState,
+    actor: &Actor,
+    kind: RecordKind,
+    key: &str,
+    message: Option<String>,
+) -> UiResult {
+    match kind {
+        RecordKind::Incident => incidents::detail_page(s, actor, key, message).await,
+        RecordKind::Service => services::detail_page(s, actor, key, message).await,
+        RecordKind::ConfigurationItem => cis::detail_page(s, actor, key, message).await,
+        RecordKind::Complaint => complaints::detail_page(s, actor, key, message).await,
+    }
+}
+
+/// What a form shows after a failed submission: a message on top and messages per field.
+#[derive(Debug, Default)]
+pub struct FormErrors {
+    pub message: Option<String>,
+    pub fields: Vec<FieldError>,
+}
+
+impl FormErrors {
+    pub fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.fields, field)
+    }
+
+    /// The form-level reading of a use-case error and its status; other errors go to the
+    /// error page.
+    pub fn from_error(e: AppError, noun: &str) -> Result<(FormErrors, StatusCode), AppError> {
+        Ok(match e {
+            AppError::Validation(v) => (
+                FormErrors { message: Some("Please correct the fields marked below.".into()), fields: v.0 },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            AppError::VersionMismatch { .. } => (
+                FormErrors {
+                    message: Some(format!(
+                        "Someone else changed this {noun} after you opened it. Your changes are below; reload to see theirs, then edit again."
+                    )),
+                    fields: Vec::new(),
+                },
+                StatusCode::CONFLICT,
+            ),
+            AppError::Conflict { message, .. } => {
+                (FormErrors { message: Some(message), fields: Vec::new() }, StatusCode::CONFLICT)
+            }
+            other => return Err(other),
+        })
+    }
+}
+
+/// Parses a form's id field; a tampered value is reported on the field.
+pub fn form_uuid(errors: &mut Vec<FieldError>, field: &str, value: &str) -> Option<uuid::Uuid> {
+    opt_uuid(value).unwrap_or_else(|_| {
+        errors.push(FieldError { field: field.into(), message: "is not a valid choice".into() });
+        None
+    })
+}
+
+/// Query-string parsing for list pages: a hand-edited URL with a bad parameter shows the list
+/// with the reason, not a bare 400.
+pub fn list_query<T: Default>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> (T, Option<String>) {
+    match query {
+        Ok(axum::extract::Query(q)) => (q, None),
+        Err(e) => {
+            let reason =
+                std::error::Error::source(&e).map(ToString::to_string).unwrap_or_else(|| e.body_text());
+            (T::default(), Some(reason))
+        }
+    }
+}
+
+/// The URL of the next page of a list: the current filters plus the cursor.
+pub fn next_page_url(path: &str, params: &[(&str, &str)], cursor: Option<uuid::Uuid>) -> Option<String> {
+    let c = cursor?;
+    let mut u = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        if !v.is_empty() {
+            u.append_pair(k, v);
+        }
+    }
+    u.append_pair("after", &crate::api::encode_id_cursor(c));
+    Some(format!("{path}?{}", u.finish()))
+}
+
+/// Active staff who can own records, as (id, name) choices.
+pub async fn staff_choices(s: &AppState, actor: &Actor) -> Result<Vec<(uuid::Uuid, String)>, AppError> {
+    use trellis_domain::access::Role;
+    if !actor.may(Action::UserRead) {
+        return Ok(Vec::new());
+    }
+    Ok(trellis_app::identity::list_users(&s.app, actor)
+        .await?
+        .into_iter()
+        .filter(|u| {
+            u.active && matches!(Role::parse(&u.role), Some(Role::Agent | Role::Manager | Role::Admin))
+        })
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}
+
+pub async fn customer_choices(s: &AppState, actor: &Actor) -> Result<Vec<(uuid::Uuid, String)>, AppError> {
+    if !actor.role.is_staff() {
+        return Ok(Vec::new());
+    }
+    Ok(trellis_app::identity::list_customers(&s.app, actor)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
 }
