@@ -236,7 +236,7 @@ pub async fn create(app: &App, actor: &Actor, input: CiInput) -> Result<CiView, 
     field_changes(&mut changes, &empty_row(0), &row);
     journal::record_with(
         &mut c,
-        vec![store::insert(&row)],
+        vec![store::insert(&row), store::bump_counter(store::CONFIGURATION)],
         RecordKind::ConfigurationItem,
         row.id,
         actor,
@@ -325,6 +325,9 @@ async fn save(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let saved = store::update(&mut c, &next, expected_version).await?;
+    if saved {
+        c.execute(store::bump_counter(store::CONFIGURATION)).await?;
+    }
     let kind = RecordKind::ConfigurationItem;
     record::journal_saved(&mut c, saved, kind, next.id, next.version, actor, now, action, &changes.0).await?;
     tx.commit().await?;

@@ -47,7 +47,7 @@ pub async fn create(app: &App, actor: &Actor, new: NewComplaint) -> Result<Compl
         match (new.customer_id, actor.customer_id) {
             (Some(given), Some(mine)) if given != mine => {
                 errors.add("customer_id", "you can only complain for your own organisation");
-                None
+                Some(mine)
             }
             (_, mine) => mine,
         }

@@ -1,12 +1,13 @@
 //! Impact analysis: from a configuration item or a service, every record that is affected when
-//! it fails (or that it relies on), and the services and customers in that set. The graph is read
-//! from the database one level at a time and walked by the domain's [`Walk`].
+//! it fails (or that it relies on), and the services and customers in that set. The graph is held
+//! in memory per process ([`GraphCache`]) and walked by the domain's [`Graph`].
 
 use crate::platform::{self, RecordHandle};
 use crate::{Actor, App, AppError};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use trellis_domain::access::Action;
-use trellis_domain::impact::{Direction, Walk};
+use trellis_domain::impact::{Direction, Graph};
 use trellis_domain::link::{Dependency, LinkType};
 use trellis_domain::record::RecordKind;
 use trellis_domain::validation::ValidationErrors;
@@ -56,28 +57,48 @@ fn dependencies(edges: &[Edge]) -> impl Iterator<Item = (Uuid, Uuid)> + '_ {
     })
 }
 
-/// Walks the graph from `start` in `direction`, reading one level of links per query.
-async fn walk(
-    app: &App,
-    start: Uuid,
-    direction: Direction,
-    max_depth: Option<u32>,
-) -> Result<Walk, AppError> {
-    let types = relationship_names();
-    let mut w = Walk::new(start, max_depth);
-    let mut c = app.db.read();
-    while !w.is_done() {
-        let edges = store::edges_at(&mut c, w.frontier(), &types).await?;
-        let pairs: Vec<(Uuid, Uuid)> = dependencies(&edges)
-            .map(|(dependent, dependency)| match direction {
-                // Failure spreads from a dependency to what needs it.
-                Direction::Dependents => (dependency, dependent),
-                Direction::Dependencies => (dependent, dependency),
-            })
-            .collect();
-        w.advance(pairs);
+/// The configuration graph and the names of its records, as of one change counter value.
+#[derive(Debug)]
+pub struct Configuration {
+    pub graph: Graph,
+    pub nodes: HashMap<Uuid, NodeRow>,
+}
+
+/// The configuration held in memory, with the change counter it was read at. Every process
+/// keeps its own and rebuilds it when the counter in the database has moved (any CI, service or
+/// relationship written through any process), so the next query everywhere sees the change;
+/// between changes an impact query costs one small read and an in-memory walk.
+#[derive(Debug, Default)]
+pub struct GraphCache {
+    current: tokio::sync::RwLock<Option<(i64, Arc<Configuration>)>>,
+}
+
+impl GraphCache {
+    pub async fn get(&self, app: &App) -> Result<Arc<Configuration>, AppError> {
+        let mut c = app.db.read();
+        // The counter is read first: a copy labelled with it holds at least its changes.
+        let generation = store::counter(&mut c, store::CONFIGURATION).await?;
+        if let Some((g, cfg)) = self.current.read().await.as_ref()
+            && *g == generation
+        {
+            return Ok(cfg.clone());
+        }
+        let mut slot = self.current.write().await;
+        if let Some((g, cfg)) = slot.as_ref()
+            && *g == generation
+        {
+            return Ok(cfg.clone());
+        }
+        let edges = store::all_edges(&mut c, &relationship_names()).await?;
+        let mut graph = Graph::new();
+        for (dependent, dependency) in dependencies(&edges) {
+            graph.add_dependency(dependent, dependency);
+        }
+        let nodes = store::all_nodes(&mut c).await?.into_iter().map(|n| (n.id, n)).collect();
+        let cfg = Arc::new(Configuration { graph, nodes });
+        *slot = Some((generation, cfg.clone()));
+        Ok(cfg)
     }
-    Ok(w)
 }
 
 async fn node_rows(app: &App, ids: &[Uuid]) -> Result<HashMap<Uuid, NodeRow>, AppError> {
@@ -98,10 +119,9 @@ pub async fn analyse(
         return Err(ValidationErrors::single("kind", "impact is analysed for CIs and services").into());
     }
     let start = platform::resolve(app, actor, kind, key).await?;
-    let w = walk(app, start.id, direction, max_depth).await?;
-    let reached = w.reached();
-    let ids: Vec<Uuid> = reached.iter().map(|r| r.node).collect();
-    let mut rows = node_rows(app, &ids).await?;
+    let cfg = app.graph.get(app).await?;
+    let reached = cfg.graph.walk(start.id, direction, max_depth);
+    let rows = &cfg.nodes;
     let reference_of = |id: Uuid, rows: &HashMap<Uuid, NodeRow>| {
         if id == start.id {
             start.reference.clone()
@@ -111,9 +131,9 @@ pub async fn analyse(
     };
     let mut nodes = Vec::with_capacity(reached.len());
     for r in &reached {
-        let via = reference_of(r.via, &rows);
+        let via = reference_of(r.via, rows);
         // A link whose other end is not a CI or service (cannot happen through the API) is skipped.
-        let Some(n) = rows.remove(&r.node) else { continue };
+        let Some(n) = rows.get(&r.node).cloned() else { continue };
         let Some(kind) = RecordKind::parse(&n.kind) else { continue };
         nodes.push(ImpactNode {
             id: n.id,

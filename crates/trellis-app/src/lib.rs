@@ -70,11 +70,13 @@ pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// This process's copy of the configuration graph (checked against the database per use).
+    pub graph: Arc<impact::GraphCache>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        App { db, clock, settings: Arc::new(settings) }
+        App { db, clock, settings: Arc::new(settings), graph: Arc::default() }
     }
 
     pub fn now(&self) -> Timestamp {

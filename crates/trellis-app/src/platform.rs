@@ -249,6 +249,10 @@ pub async fn add_link(
         StoreError::Unique(_) => AppError::conflict("link.exists", "this link already exists"),
         other => other.into(),
     })?;
+    if lt.dependency().is_some() {
+        // Every process's cached configuration graph is now out of date.
+        c.execute(trellis_store::ci::bump_counter(trellis_store::ci::CONFIGURATION)).await?;
+    }
     let change = |other: &RecordHandle, dir: &str| {
         Change::new(
             "link",

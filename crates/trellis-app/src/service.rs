@@ -10,6 +10,7 @@ use trellis_domain::lifecycle::{check_transition, parse_named};
 use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::service::{Criticality, DESCRIPTION_MAX, NAME_MAX, ServiceStatus};
 use trellis_domain::validation::ValidationErrors;
+use trellis_store::ci::{CONFIGURATION, bump_counter};
 use trellis_store::service::{self as store, Filter, ServiceRow, ServiceView};
 use trellis_store::{Conn, micros, refs};
 use uuid::Uuid;
@@ -80,6 +81,7 @@ pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> Result<Ser
     changes.initial("customer_ids", &input.customer_ids);
     let mut statements = vec![store::insert(&row)];
     statements.extend(store::set_customers(row.id, &input.customer_ids));
+    statements.push(bump_counter(CONFIGURATION));
     journal::record_with(
         &mut c,
         statements,
@@ -198,6 +200,9 @@ pub async fn update(
     if saved && sorted_old != sorted_new {
         c.execute_batch(store::set_customers(next.id, &input.customer_ids)).await?;
     }
+    if saved {
+        c.execute(bump_counter(CONFIGURATION)).await?;
+    }
     record::journal_saved(
         &mut c,
         saved,
@@ -238,6 +243,9 @@ pub async fn transition(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let saved = store::update(&mut c, &next, r0.version).await?;
+    if saved {
+        c.execute(bump_counter(CONFIGURATION)).await?;
+    }
     record::journal_saved(
         &mut c,
         saved,

@@ -269,3 +269,38 @@ pub async fn nodes(c: &mut Conn<'_>, ids: &[Uuid]) -> Result<Vec<NodeRow>, Store
     }
     Ok(out)
 }
+
+/// The change counter of the configuration graph: bumped with every change to a relationship,
+/// a CI or a service (their names and states are part of what impact analysis reports).
+pub const CONFIGURATION: &str = "configuration";
+
+/// Bumps a change counter, in the caller's transaction.
+pub fn bump_counter(name: &str) -> Sql {
+    Sql::new(
+        "INSERT INTO change_counters (name, value) VALUES ($1, 1) \
+         ON CONFLICT (name) DO UPDATE SET value = change_counters.value + 1",
+    )
+    .bind(name)
+}
+
+pub async fn counter(c: &mut Conn<'_>, name: &str) -> Result<i64, StoreError> {
+    let row: Option<(i64,)> =
+        c.opt(Sql::new("SELECT value FROM change_counters WHERE name = $1").bind(name)).await?;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+/// Every CI and service, as impact analysis names them.
+pub async fn all_nodes(c: &mut Conn<'_>) -> Result<Vec<NodeRow>, StoreError> {
+    c.all(Sql::new(
+        "SELECT id, 'configuration_item' AS kind, ref, name, status FROM cis \
+         UNION ALL SELECT id, 'service' AS kind, ref, name, status FROM services",
+    ))
+    .await
+}
+
+/// Every configuration relationship (for the in-memory graph; read after [`counter`]).
+pub async fn all_edges(c: &mut Conn<'_>, link_types: &[&str]) -> Result<Vec<Edge>, StoreError> {
+    let ps: Vec<String> = (1..=link_types.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT from_id, to_id, link_type FROM links WHERE link_type IN ({})", ps.join(", "));
+    c.all(Sql::dynamic(sql, link_types.iter().map(|t| (*t).into()).collect())).await
+}

@@ -102,9 +102,11 @@ pub fn set_customers(service_id: Uuid, customers: &[Uuid]) -> Vec<Sql> {
 pub async fn receives(c: &mut Conn<'_>, service_id: Uuid, customer_id: Uuid) -> Result<bool, StoreError> {
     let row: Option<(i64,)> = c
         .opt(
-            Sql::new("SELECT 1 FROM service_customers WHERE service_id = $1 AND customer_id = $2")
-                .bind(service_id)
-                .bind(customer_id),
+            Sql::new(
+                "SELECT CAST(1 AS BIGINT) FROM service_customers WHERE service_id = $1 AND customer_id = $2",
+            )
+            .bind(service_id)
+            .bind(customer_id),
         )
         .await?;
     Ok(row.is_some())

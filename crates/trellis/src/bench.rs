@@ -15,7 +15,7 @@ pub struct BenchArgs {
     pub database_url: Option<String>,
 }
 
-struct Phase {
+pub struct Phase {
     name: &'static str,
     count: usize,
     elapsed: Duration,
@@ -23,7 +23,7 @@ struct Phase {
 }
 
 impl Phase {
-    fn print(&self, clients: usize) {
+    pub fn print(&self, clients: usize) {
         let mut l = self.latencies.clone();
         l.sort();
         let pct = |p: f64| {
@@ -45,7 +45,7 @@ impl Phase {
 }
 
 /// Runs `total` requests split over `clients` concurrent workers; `make` sends request `i`.
-async fn phase<F, Fut>(name: &'static str, clients: usize, total: usize, make: F) -> anyhow::Result<Phase>
+pub async fn phase<F, Fut>(name: &'static str, clients: usize, total: usize, make: F) -> anyhow::Result<Phase>
 where
     F: Fn(reqwest::Client, usize) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send,
@@ -74,18 +74,57 @@ where
     Ok(Phase { name, count: total, elapsed: start.elapsed(), latencies })
 }
 
+/// A server started for a benchmark on a fresh data directory (or the given PostgreSQL), with an
+/// administrator token.
+pub struct BenchServer {
+    pub app: trellis_app::App,
+    pub base: String,
+    pub auth: String,
+    tmp: std::path::PathBuf,
+    postgres: bool,
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl BenchServer {
+    pub async fn start(database_url: Option<String>) -> anyhow::Result<BenchServer> {
+        let tmp = std::env::temp_dir().join(format!("trellis-bench-{}", uuid::Uuid::now_v7()));
+        let postgres = database_url.is_some();
+        let overrides =
+            Overrides { data_dir: Some(tmp.clone()), bind: Some("127.0.0.1:0".into()), database_url };
+        let config = Config::load(None, &overrides).map_err(anyhow::Error::msg)?;
+        let app = open_app(&config).await?;
+        let password = "bench-admin-password".to_owned();
+        identity::bootstrap_admin(&app, "bench@localhost", Some(password)).await?;
+        let token = auth::create_token_for_email(&app, "bench@localhost", "bench").await?.token;
+        let server = Server::bind(&config, app.clone()).await?;
+        let base = server.url();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run(async move {
+            let _ = stop_rx.await;
+        }));
+        let handle = tokio::spawn(async move { handle.await.context("server task")? });
+        Ok(BenchServer { app, base, auth: format!("Bearer {token}"), tmp, postgres, stop, handle })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        if self.postgres { "PostgreSQL" } else { "SQLite" }
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.handle.await.context("server task")??;
+        self.app.db.close().await;
+        if !self.postgres {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+        Ok(())
+    }
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let tmp = std::env::temp_dir().join(format!("trellis-bench-{}", uuid::Uuid::now_v7()));
-    let overrides = Overrides {
-        data_dir: Some(tmp.clone()),
-        bind: Some("127.0.0.1:0".into()),
-        database_url: args.database_url.clone(),
-    };
-    let config = Config::load(None, &overrides).map_err(anyhow::Error::msg)?;
-    let app = open_app(&config).await?;
-    let password = "bench-admin-password".to_owned();
-    identity::bootstrap_admin(&app, "bench@localhost", Some(password)).await?;
-    let token = auth::create_token_for_email(&app, "bench@localhost", "bench").await?.token;
+    let server = BenchServer::start(args.database_url.clone()).await?;
+    let app = server.app.clone();
     let customer = identity::create_customer(
         &app,
         &Actor::system(),
@@ -95,19 +134,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let server = Server::bind(&config, app.clone()).await?;
-    let base = server.url();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(server.run(async move {
-        let _ = stop_rx.await;
-    }));
-
-    println!(
-        "Trellis benchmark: {} on {}",
-        base,
-        if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" }
-    );
-    let auth = format!("Bearer {token}");
+    let base = server.base.clone();
+    let auth = server.auth.clone();
+    println!("Trellis benchmark: {} on {}", base, server.backend());
     let (b, a, cid) = (base.clone(), auth.clone(), customer.id);
     let create = phase("create", args.clients, args.creates, move |c, i| {
         let (b, a) = (b.clone(), a.clone());
@@ -141,11 +170,5 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "reproduce: cargo run --release -p trellis -- bench --clients {} --creates {} --reads {}{db_flag}",
         args.clients, args.creates, args.reads
     );
-    let _ = stop_tx.send(());
-    handle.await.context("server task")??;
-    app.db.close().await;
-    if args.database_url.is_none() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    Ok(())
+    server.stop().await
 }

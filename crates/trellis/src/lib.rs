@@ -2,6 +2,7 @@
 //! the benchmark, so that integration tests drive exactly what the binary runs.
 
 pub mod bench;
+pub mod bench_impact;
 pub mod config;
 pub mod demo;
 pub mod server;

@@ -52,14 +52,33 @@ enum Command {
         #[command(subcommand)]
         command: JournalCommand,
     },
-    /// Measure API throughput and latency with concurrent clients.
+    /// Measure API throughput and latency with concurrent clients (`bench impact`: impact
+    /// analysis on a generated CMDB).
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
+        #[command(subcommand)]
+        target: Option<BenchTarget>,
         #[arg(long, default_value_t = 16)]
         clients: usize,
         #[arg(long, default_value_t = 20_000)]
         creates: usize,
         #[arg(long, default_value_t = 20_000)]
         reads: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchTarget {
+    /// Impact queries over HTTP on a generated CMDB with cycles and diamonds.
+    Impact {
+        #[arg(long, default_value_t = 10_000)]
+        cis: usize,
+        #[arg(long, default_value_t = 50_000)]
+        relationships: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
     },
 }
 
@@ -194,7 +213,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("Keep this digest outside Trellis: it proves the journal as of now.");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { clients, creates, reads } => {
+        Command::Bench {
+            target: Some(BenchTarget::Impact { cis, relationships, queries, clients }), ..
+        } => {
+            let args = trellis::bench_impact::ImpactArgs {
+                cis,
+                relationships,
+                queries,
+                clients,
+                database_url: config.database_url.clone(),
+            };
+            trellis::bench_impact::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { target: None, clients, creates, reads } => {
             let args = trellis::bench::BenchArgs {
                 clients,
                 creates,

@@ -86,3 +86,10 @@ CREATE INDEX complaints_status ON complaints (status, id);
 -- Impact analysis reads a level of the graph at a time from either end of a link.
 CREATE INDEX links_from_type ON links (from_id, link_type, to_id);
 CREATE INDEX links_to_type ON links (to_id, link_type, from_id);
+
+-- Counters that change whenever a set of rows changes, so a process can tell whether what it
+-- cached is still current (the configuration graph: `relationships`).
+CREATE TABLE change_counters (
+    name TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);

@@ -3,7 +3,9 @@
 
 mod access;
 mod bad_input;
+mod catalogue;
 mod cli;
+mod cmdb;
 mod helpers;
 mod ops;
 mod platform;
