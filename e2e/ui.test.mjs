@@ -135,3 +135,40 @@ test("the incident list filters by status through the URL", async (t) => {
   assert.ok(badges.every((b) => b === "Closed"), `saw ${badges}`);
   await page.screenshot({ path: `${SHOTS}/incidents.png`, fullPage: true });
 });
+
+test("a manager sees what a host failure would hit, drawn and listed", async (t) => {
+  const page = await session(t);
+  await login(page, "morgan.manager@demo.trellis", DEMO_PASSWORD);
+  await page.getByRole("link", { name: "CMDB" }).click();
+  await page.getByLabel("Text").fill("host-02");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.getByRole("link", { name: "host-02" }).click();
+  await page.getByRole("heading", { name: "host-02" }).waitFor();
+  // The drawing has an accessible name and shows the neighbours; the table is its text alternative.
+  const drawing = page.getByRole("img", { name: /Configuration relationships of CI-/ });
+  await drawing.waitFor();
+  assert.ok((await drawing.locator("a").count()) >= 3, "centre and neighbours are drawn");
+  const impact = await page.locator("table.list").nth(1).innerText();
+  for (const hit of ["db-prod-01", "patient-admin", "Clinical systems hosting", "Transport management"]) {
+    assert.ok(impact.includes(hit), `impact lists ${hit}`);
+  }
+  assert.ok(await page.getByText("Northwind Health").first().isVisible());
+  await page.screenshot({ path: `${SHOTS}/ci-impact.png`, fullPage: true });
+});
+
+test("a customer sees only the services they receive and lodges a complaint", async (t) => {
+  const page = await session(t);
+  await login(page, "carlos@contoso.example", DEMO_PASSWORD);
+  await page.getByRole("link", { name: "Services" }).click();
+  const names = await page.locator("table.list tbody td:nth-child(2)").allTextContents();
+  assert.deepEqual(names.sort(), ["Managed e-mail", "Transport management"]);
+  await page.getByRole("link", { name: "Complaints" }).click();
+  await page.getByRole("link", { name: "Lodge a complaint" }).click();
+  await page.getByLabel("What is the complaint about?").fill("Dispatch screen slow every afternoon");
+  const option = await page.getByLabel("Service").locator("option", { hasText: "Transport management" }).getAttribute("value");
+  await page.getByLabel("Service").selectOption(option);
+  await page.getByRole("button", { name: "Lodge complaint" }).click();
+  await page.getByRole("heading", { name: "Dispatch screen slow every afternoon" }).waitFor();
+  assert.ok(await page.getByText("Received").first().isVisible());
+  await page.screenshot({ path: `${SHOTS}/complaint.png`, fullPage: true });
+});

@@ -1,5 +1,6 @@
 //! `trellis demo`: a realistic small provider to explore at once — three customers, teams,
-//! people in every role and incidents in every state, with comments and links.
+//! people in every role and incidents in every state, with comments and links; services, a CMDB
+//! and complaints (see [`crate::demo_catalogue`]).
 
 use anyhow::Context;
 use trellis_app::identity::{self, NewContact, NewCustomer, NewTeam, NewUser};
@@ -13,6 +14,7 @@ pub const DEMO_PASSWORD: &str = "trellis-demo-password";
 pub struct DemoSummary {
     pub users: Vec<(String, String)>,
     pub incidents: usize,
+    pub services: usize,
 }
 
 const CUSTOMERS: [(&str, &str, &str, &str); 3] = [
@@ -251,5 +253,7 @@ pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(DemoSummary { users, incidents: refs.len() })
+    let ids: Vec<_> = customers.iter().map(|c| c.id).collect();
+    let services = crate::demo_catalogue::load(app, &admin, &manager, &agents[0], &portal, &ids).await?;
+    Ok(DemoSummary { users, incidents: refs.len(), services })
 }

@@ -5,4 +5,5 @@ pub mod bench;
 pub mod bench_impact;
 pub mod config;
 pub mod demo;
+pub mod demo_catalogue;
 pub mod server;

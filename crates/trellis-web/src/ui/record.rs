@@ -110,6 +110,9 @@ async fn names(
                     "assignee_id" | "owner_id" => {
                         identity::get_user(&s.app, actor, id).await.ok().map(|u| u.display_name)
                     }
+                    "ci_type_id" => {
+                        trellis_app::ci::get_type(&s.app, actor, id).await.ok().map(|t| t.row.name)
+                    }
                     "service_id" => platform::resolve(&s.app, actor, RecordKind::Service, text)
                         .await
                         .ok()
@@ -146,6 +149,13 @@ fn show_value<L: Lifecycle>(field: &str, v: &serde_json::Value, names: &HashMap<
     }
 }
 
+/// A journalled link as a sentence: "depends on CI-000002" or "CI-000006 runs on this".
+fn link_summary(v: &serde_json::Value) -> String {
+    let label = v["type"].as_str().and_then(LinkType::parse).map_or("linked", LinkType::label);
+    let other = v["record"].as_str().unwrap_or("?");
+    if v["direction"] == "incoming" { format!("{other} {label} this") } else { format!("{label} {other}") }
+}
+
 fn field_label(field: &str) -> String {
     field.trim_end_matches("_ids").trim_end_matches("_id").replace('_', " ")
 }
@@ -173,7 +183,8 @@ async fn timeline<L: Lifecycle>(
                     "created" => {
                         format!("{}: {}", field_label(&c.field), show_value::<L>(&c.field, &c.to, &names))
                     }
-                    "attached" | "linked" => show_value::<L>(&c.field, &c.to, &names),
+                    "linked" => link_summary(&c.to),
+                    "attached" => show_value::<L>(&c.field, &c.to, &names),
                     _ => format!(
                         "{}: {} → {}",
                         field_label(&c.field),
