@@ -78,8 +78,8 @@ pub async fn create_type(
     Ok(CiType { row, attributes })
 }
 
-/// Replaces a type's name, description and schema. CIs already stored keep their values; the
-/// configuration audit lists those that no longer fit.
+/// Replaces a type's name, description and schema. CIs already stored keep their values until
+/// they are next edited, when they are checked against the new schema.
 pub async fn update_type(
     app: &App,
     actor: &Actor,

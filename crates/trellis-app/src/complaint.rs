@@ -166,6 +166,10 @@ pub async fn update(
     actor.require(Action::ComplaintHandle)?;
     let r0 = &current.row;
     record::expect_version(r0.version, Some(expected_version))?;
+    if r0.status == ComplaintStatus::Closed.as_str() {
+        // The outcome told to the customer is part of the record; a new concern is a new complaint.
+        return Err(AppError::conflict("complaint.closed", "a closed complaint cannot be changed"));
+    }
     let mut errors = ValidationErrors::default();
     let mut next = r0.clone();
     next.title = errors.required_line("title", patch.title.as_deref().unwrap_or(&r0.title), TITLE_MAX);

@@ -77,6 +77,17 @@ async fn record_event(
 
 pub const COMMENT_MAX: usize = 20_000;
 
+/// Whether the actor may read and add comments and attachments on the record. A customer user
+/// may only on records of their own organisation: a service is received by several customers,
+/// and what one of them writes on it is not for the others.
+pub fn may_discuss(actor: &Actor, record: &RecordHandle) -> bool {
+    actor.role.is_staff() || (record.customer_id.is_some() && actor.sees_customer(record.customer_id))
+}
+
+fn require_discuss(actor: &Actor, record: &RecordHandle) -> Result<(), AppError> {
+    if may_discuss(actor, record) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
 pub async fn add_comment(
     app: &App,
     actor: &Actor,
@@ -85,6 +96,7 @@ pub async fn add_comment(
     public: bool,
 ) -> Result<CommentView, AppError> {
     actor.require(if public { Action::CommentPublic } else { Action::CommentInternal })?;
+    require_discuss(actor, record)?;
     let mut errors = ValidationErrors::default();
     if body.trim().is_empty() {
         errors.add("body", "is required");
@@ -117,6 +129,7 @@ pub async fn list_comments(
     actor: &Actor,
     record: &RecordHandle,
 ) -> Result<Vec<CommentView>, AppError> {
+    require_discuss(actor, record)?;
     Ok(store::comments(&mut app.db.read(), record.id, sees_internal(actor.role)).await?)
 }
 
@@ -129,6 +142,7 @@ pub async fn add_attachment(
     bytes: &[u8],
 ) -> Result<AttachmentRow, AppError> {
     actor.require(Action::AttachmentAdd)?;
+    require_discuss(actor, record)?;
     let max = app.settings.max_attachment_bytes;
     if bytes.len() > max {
         return Err(AppError::TooLarge { max });
@@ -171,18 +185,21 @@ pub async fn add_attachment(
 
 pub async fn list_attachments(
     app: &App,
-    _actor: &Actor,
+    actor: &Actor,
     record: &RecordHandle,
 ) -> Result<Vec<AttachmentRow>, AppError> {
+    require_discuss(actor, record)?;
     Ok(store::attachments(&mut app.db.read(), record.id).await?)
 }
 
 /// An attachment's metadata and bytes, if it belongs to the record.
 pub async fn attachment_content(
     app: &App,
+    actor: &Actor,
     record: &RecordHandle,
     attachment_id: Uuid,
 ) -> Result<(AttachmentRow, Vec<u8>), AppError> {
+    require_discuss(actor, record)?;
     let mut c = app.db.read();
     let a = store::attachment(&mut c, attachment_id).await?.filter(|a| a.record_id == record.id);
     let a = a.ok_or(AppError::NotFound)?;
@@ -209,6 +226,17 @@ pub async fn add_link(
     to_key: &str,
 ) -> Result<LinkView, AppError> {
     actor.require(Action::LinkAdd)?;
+    let needs_manage = |lt: LinkType, to: Option<&RecordHandle>| -> Result<(), AppError> {
+        // A configuration relationship changes impact analysis: it is configuration
+        // management, and on a service, a change to the catalogue.
+        if lt.dependency().is_some() {
+            actor.require(Action::ConfigurationManage)?;
+            if from.kind == RecordKind::Service || to.is_some_and(|t| t.kind == RecordKind::Service) {
+                actor.require(Action::ServiceManage)?;
+            }
+        }
+        Ok(())
+    };
     let mut errors = ValidationErrors::default();
     let lt = LinkType::parse(link_type);
     if lt.is_none() {
@@ -232,6 +260,7 @@ pub async fn add_link(
     }
     errors.into_result()?;
     let (Some(lt), Some(to)) = (lt, to) else { return Err(AppError::Internal("validated link".into())) };
+    needs_manage(lt, Some(&to))?;
     let now = app.now();
     let row = LinkRow {
         id: Uuid::now_v7(),

@@ -62,14 +62,6 @@ pub async fn get_type(c: &mut Conn<'_>, id: Uuid) -> Result<Option<CiTypeRow>, S
     c.opt(Sql::dynamic(format!("SELECT {TYPE_COLS} FROM ci_types WHERE id = $1"), vec![id.into()])).await
 }
 
-pub async fn type_by_name(c: &mut Conn<'_>, name: &str) -> Result<Option<CiTypeRow>, StoreError> {
-    c.opt(Sql::dynamic(
-        format!("SELECT {TYPE_COLS} FROM ci_types WHERE name_key = $1"),
-        vec![name.trim().to_lowercase().into()],
-    ))
-    .await
-}
-
 pub async fn types(c: &mut Conn<'_>) -> Result<Vec<CiTypeRow>, StoreError> {
     c.all(Sql::dynamic(format!("SELECT {TYPE_COLS} FROM ci_types ORDER BY name_key"), Vec::new())).await
 }

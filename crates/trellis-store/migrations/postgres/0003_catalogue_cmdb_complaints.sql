@@ -1,6 +1,6 @@
 -- The service catalogue, the CMDB (CI types with attribute schemas, configuration items) and
 -- complaints. Configuration relationships are typed links (depends_on, runs_on, connected_to,
--- part_of) in the platform's links table, walked level by level for impact analysis.
+-- part_of) in the platform's links table.
 
 CREATE TABLE services (
     id UUID PRIMARY KEY,
@@ -83,12 +83,12 @@ CREATE INDEX complaints_customer ON complaints (customer_id, id);
 CREATE INDEX complaints_service ON complaints (service_id, id);
 CREATE INDEX complaints_status ON complaints (status, id);
 
--- Impact analysis reads a level of the graph at a time from either end of a link.
+-- A record's relationships are read from either end of a link (its page, its neighbourhood).
 CREATE INDEX links_from_type ON links (from_id, link_type, to_id);
 CREATE INDEX links_to_type ON links (to_id, link_type, from_id);
 
 -- Counters that change whenever a set of rows changes, so a process can tell whether what it
--- cached is still current (the configuration graph: `relationships`).
+-- cached is still current (`configuration`: CIs, services and their relationships).
 CREATE TABLE change_counters (
     name TEXT PRIMARY KEY,
     value BIGINT NOT NULL

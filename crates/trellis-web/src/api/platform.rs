@@ -139,7 +139,7 @@ pub async fn attachment_content(
 ) -> ApiResult<Response> {
     let h = handle(s, actor, kind, key).await?;
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
-    let (a, bytes) = platform::attachment_content(&s.app, &h, id).await?;
+    let (a, bytes) = platform::attachment_content(&s.app, actor, &h, id).await?;
     Ok(download(&a.filename, &a.content_type, bytes))
 }
 

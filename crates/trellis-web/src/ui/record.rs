@@ -61,6 +61,8 @@ pub struct Platform {
     pub link_types: Vec<(&'static str, &'static str)>,
     pub link_placeholder: &'static str,
     pub can_edit: bool,
+    /// Comments and attachments are shown (not on shared records for customer users).
+    pub can_discuss: bool,
     pub can_comment: bool,
     pub can_internal: bool,
     pub can_attach: bool,
@@ -220,7 +222,12 @@ async fn timeline<L: Lifecycle>(
             });
         }
     }
-    for c in platform::list_comments(&s.app, actor, h).await? {
+    let comments = if platform::may_discuss(actor, h) {
+        platform::list_comments(&s.app, actor, h).await?
+    } else {
+        Vec::new()
+    };
+    for c in comments {
         timeline.push(TimelineItem {
             kind: "comment",
             at: crate::api::dto::rfc3339(c.row.created_at),
@@ -268,8 +275,9 @@ pub async fn platform<L: Lifecycle>(
     } else {
         Vec::new()
     };
-    let attachments = platform::list_attachments(&s.app, actor, h)
-        .await?
+    let discuss = platform::may_discuss(actor, h);
+    let attachments = if discuss { platform::list_attachments(&s.app, actor, h).await? } else { Vec::new() };
+    let attachments = attachments
         .into_iter()
         .map(|a| AttachmentItem { id: a.id, filename: a.filename, size: human_size(a.size_bytes) })
         .collect();
@@ -305,9 +313,10 @@ pub async fn platform<L: Lifecycle>(
             _ => "INC-000001",
         },
         can_edit: actor.may(rights.edit),
-        can_comment: actor.may(Action::CommentPublic) || actor.may(Action::CommentInternal),
-        can_internal: sees_internal(actor.role) && actor.may(Action::CommentInternal),
-        can_attach: actor.may(Action::AttachmentAdd),
+        can_discuss: discuss,
+        can_comment: discuss && (actor.may(Action::CommentPublic) || actor.may(Action::CommentInternal)),
+        can_internal: discuss && sees_internal(actor.role) && actor.may(Action::CommentInternal),
+        can_attach: discuss && actor.may(Action::AttachmentAdd),
         can_link: actor.may(Action::LinkAdd),
     })
 }
@@ -482,7 +491,7 @@ async fn download(
 ) -> UiResult {
     let h = platform::resolve(&s.app, &actor, kind, &key).await?;
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let (a, bytes) = platform::attachment_content(&s.app, &h, id).await?;
+    let (a, bytes) = platform::attachment_content(&s.app, &actor, &h, id).await?;
     Ok(crate::api::platform::download(&a.filename, &a.content_type, bytes))
 }
 

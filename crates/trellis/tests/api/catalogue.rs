@@ -642,3 +642,87 @@ async fn customer_lodges_a_complaint_through_the_form_and_sees_it() {
     let (_, list) = t.page(&carlos, "/complaints").await;
     assert!(!list.contains("CMP-000001"));
 }
+
+#[tokio::test]
+async fn customers_receiving_the_same_service_cannot_read_or_add_comments_and_files_on_it() {
+    let t = TestApp::spawn().await;
+    let north = t.customer("Northwind Health").await;
+    let contoso = t.customer("Contoso Logistics").await;
+    let admin = t.admin_token.clone();
+    service(&t, &admin, "Managed e-mail", &[&north, &contoso]).await;
+    let r = t
+        .post(
+            &admin,
+            "/api/v1/services/SVC-000001/comments",
+            json!({"body": "Renewal price agreed with Contoso", "public": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let nina = t.user("nina@northwind.example", "customer", Some(&north)).await;
+    for sub in ["comments", "attachments"] {
+        let p =
+            problem(t.get(&nina, &format!("/api/v1/services/SVC-000001/{sub}")).await, StatusCode::FORBIDDEN)
+                .await;
+        assert_eq!(p["code"], "auth.forbidden", "{sub}");
+    }
+    let r =
+        t.post(&nina, "/api/v1/services/SVC-000001/comments", json!({"body": "Hello other customers"})).await;
+    assert_eq!(problem(r, StatusCode::FORBIDDEN).await["code"], "auth.forbidden");
+    let comments = body(t.get(&admin, "/api/v1/services/SVC-000001/comments").await).await;
+    assert_eq!(comments["items"].as_array().map(Vec::len), Some(1), "nothing was added");
+    // The page the customer sees has neither the comment nor the forms.
+    let cookie = t.login("nina@northwind.example", PASSWORD).await;
+    let (status, page) = t.page(&cookie, "/services/SVC-000001").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Managed e-mail"));
+    assert!(!page.contains("Renewal price"), "another customer's discussion is not shown");
+    assert!(!page.contains("Add a comment") && !page.contains("Upload"));
+}
+
+#[tokio::test]
+async fn only_managers_change_what_a_service_depends_on_and_closed_complaints_stay_closed() {
+    let t = TestApp::spawn().await;
+    let north = t.customer("Northwind Health").await;
+    let admin = t.admin_token.clone();
+    let svc = service(&t, &admin, "Managed e-mail", &[&north]).await;
+    let agent = t.user("alex@provider.example", "agent", None).await;
+    let other = service(&t, &admin, "Directory", &[]).await;
+    let link = json!({"link_type": "depends_on", "target": other["ref"]});
+    let r = t.post(&agent, "/api/v1/services/SVC-000001/links", link.clone()).await;
+    assert_eq!(problem(r, StatusCode::FORBIDDEN).await["code"], "auth.forbidden");
+    let links = body(t.get(&admin, "/api/v1/services/SVC-000001/links").await).await;
+    assert_eq!(links["items"], json!([]), "the agent changed nothing");
+    // A plain association is still the agent's to make.
+    let r = t
+        .post(
+            &agent,
+            "/api/v1/services/SVC-000001/links",
+            json!({"link_type": "relates_to", "target": other["ref"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let manager = t.user("morgan@provider.example", "manager", None).await;
+    let r = t.post(&manager, "/api/v1/services/SVC-000001/links", link).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let c = body(
+        t.post(
+            &admin,
+            "/api/v1/complaints",
+            json!({"title": "Slow", "customer_id": north, "service_id": svc["id"]}),
+        )
+        .await,
+    )
+    .await;
+    let key = format!("/api/v1/complaints/{}", c["ref"].as_str().expect("ref"));
+    let r = t.patch(&admin, &key, Some(1), json!({"outcome": "Fixed and credited"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for to in ["investigated", "actioned", "closed"] {
+        let r = t.post(&admin, &format!("{key}/transitions"), json!({"to": to})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{to}");
+    }
+    let r = t.patch(&admin, &key, Some(5), json!({"outcome": ""})).await;
+    assert_eq!(problem(r, StatusCode::CONFLICT).await["code"], "complaint.closed");
+    let after = body(t.get(&admin, &key).await).await;
+    assert_eq!((after["outcome"].as_str(), after["version"].as_i64()), (Some("Fixed and credited"), Some(5)));
+}
