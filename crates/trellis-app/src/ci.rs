@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use trellis_domain::access::Action;
 use trellis_domain::ci::{AttributeDef, CiStatus, NAME_MAX, TEXT_MAX, validate_attributes, validate_schema};
 use trellis_domain::journal::JournalAction;
-use trellis_domain::lifecycle::{check_transition, parse_named};
+use trellis_domain::lifecycle::parse_named;
 use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::service::Criticality;
 use trellis_domain::validation::ValidationErrors;
@@ -344,13 +344,9 @@ pub async fn transition(
     let current = get(app, actor, key).await?;
     actor.require(Action::ConfigurationManage)?;
     let to: CiStatus = record::target_state(to)?;
-    record::expect_version(current.row.version, expected_version)?;
-    let from: CiStatus = record::stored(&current.row.status)?;
-    check_transition(from, to)?;
+    let changes = record::plan_move(&current.row.status, current.row.version, to, expected_version)?;
     let mut next = current.row.clone();
     next.status = to.as_str().into();
-    let mut changes = Changes::default();
-    changes.compare("status", from.as_str(), to.as_str());
     save(app, actor, next, current.row.version, JournalAction::Transitioned, &changes).await
 }
 

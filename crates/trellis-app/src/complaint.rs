@@ -7,7 +7,6 @@ use crate::{Actor, App, AppError, journal};
 use trellis_domain::access::Action;
 use trellis_domain::complaint::{ComplaintStatus, TEXT_MAX, TITLE_MAX, ready_for};
 use trellis_domain::journal::JournalAction;
-use trellis_domain::lifecycle::check_transition;
 use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::complaint::{self as store, ComplaintCount, ComplaintRow, ComplaintView, Filter};
@@ -238,13 +237,9 @@ pub async fn transition(
     let current = get(app, actor, key).await?;
     actor.require(Action::ComplaintHandle)?;
     let to: ComplaintStatus = record::target_state(to)?;
-    record::expect_version(current.row.version, expected_version)?;
-    let from: ComplaintStatus = record::stored(&current.row.status)?;
-    check_transition(from, to)?;
+    let changes = record::plan_move(&current.row.status, current.row.version, to, expected_version)?;
     ready_for(to, &current.row.outcome).map_err(|m| ValidationErrors::single("outcome", m))?;
     let mut next = current.row.clone();
     next.status = to.as_str().into();
-    let mut changes = Changes::default();
-    changes.compare("status", from.as_str(), to.as_str());
     save(app, actor, next, current.row.version, JournalAction::Transitioned, &changes).await
 }

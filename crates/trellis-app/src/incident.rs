@@ -5,7 +5,6 @@ use crate::{Actor, App, AppError, journal, record};
 use trellis_domain::access::Action;
 use trellis_domain::incident::{IncidentStatus, validate_text};
 use trellis_domain::journal::{Change, JournalAction};
-use trellis_domain::lifecycle::check_transition;
 use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::incident::{self as store, Filter, IncidentRow, IncidentView};
@@ -263,12 +262,9 @@ pub async fn transition(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let current = store::get_by_id(&mut c, h.id).await?.ok_or(AppError::NotFound)?;
-    record::expect_version(current.row.version, expected_version)?;
-    let from: IncidentStatus = record::stored(&current.row.status)?;
-    check_transition(from, to)?;
+    let changes = record::plan_move(&current.row.status, current.row.version, to, expected_version)?;
     let mut next = current.row.clone();
     next.status = to.as_str().into();
-    let changes = [Change::new("status", from.as_str(), to.as_str())];
     write_change(
         &mut c,
         actor,
@@ -276,7 +272,7 @@ pub async fn transition(
         &mut next,
         current.row.version,
         JournalAction::Transitioned,
-        &changes,
+        &changes.0,
     )
     .await?;
     tx.commit().await?;

@@ -101,6 +101,22 @@ pub(crate) fn stored<N: Named>(s: &str) -> Result<N, AppError> {
         .ok_or_else(|| AppError::Internal(format!("stored value {s:?}")))
 }
 
+/// Checks that a record at `status` and `version` may move to `to` (and that the caller read
+/// this version, when it says which one it read); returns the journalled status change.
+pub(crate) fn plan_move<L: Lifecycle>(
+    status: &str,
+    version: i64,
+    to: L,
+    expected_version: Option<i64>,
+) -> Result<Changes, AppError> {
+    expect_version(version, expected_version)?;
+    let from: L = stored(status)?;
+    trellis_domain::lifecycle::check_transition(from, to)?;
+    let mut changes = Changes::default();
+    changes.compare("status", from.as_str(), to.as_str());
+    Ok(changes)
+}
+
 /// Fails with a version mismatch unless the stored version is the one the caller read.
 pub(crate) fn expect_version(current: i64, expected: Option<i64>) -> Result<(), AppError> {
     match expected {

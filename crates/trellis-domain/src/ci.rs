@@ -131,7 +131,7 @@ pub fn validate_attributes(
             AttributeKind::Number => (!v.is_number()).then_some("must be a number"),
             AttributeKind::Boolean => (!v.is_boolean()).then_some("must be true or false"),
             AttributeKind::Date => {
-                let ok = v.as_str().is_some_and(|s| s.len() == 10 && s.parse::<jiff::civil::Date>().is_ok());
+                let ok = v.as_str().and_then(parse_date).is_some();
                 (!ok).then_some("must be a date (YYYY-MM-DD)")
             }
             AttributeKind::Choice => {
@@ -143,6 +143,12 @@ pub fn validate_attributes(
             errors.add(&field, p);
         }
     }
+}
+
+/// A calendar date written exactly as `YYYY-MM-DD` (what the API, forms and attributes accept).
+pub fn parse_date(text: &str) -> Option<jiff::civil::Date> {
+    let t = text.trim();
+    if t.len() == 10 { t.parse().ok() } else { None }
 }
 
 /// Turns text typed into a form into the JSON value an attribute of `kind` holds (the API

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use trellis_app::ci::{self as app, CiInput, CiType as AppCiType};
 use trellis_app::impact::{self, ImpactReport};
 use trellis_app::views::{CiFilter, CiView};
-use trellis_domain::ci::{AttributeDef, CiStatus, format_cents, parse_cents};
+use trellis_domain::ci::{AttributeDef, CiStatus, format_cents, parse_cents, parse_date};
 use trellis_domain::impact::Direction;
 use trellis_domain::record::RecordKind;
 use utoipa::{IntoParams, ToSchema};
@@ -172,14 +172,11 @@ pub struct CiFields {
 fn merge(b: CiFields, mut input: CiInput) -> Result<CiInput, ApiError> {
     let mut errors = trellis_domain::validation::ValidationErrors::default();
     let mut date = |field: &str, v: Option<String>| -> Option<Date> {
-        let v = v?;
-        match v.parse::<Date>() {
-            Ok(d) if v.len() == 10 => Some(d),
-            _ => {
-                errors.add(field, "must be a date (YYYY-MM-DD)");
-                None
-            }
+        let d = parse_date(&v?);
+        if d.is_none() {
+            errors.add(field, "must be a date (YYYY-MM-DD)");
         }
+        d
     };
     if let Some(v) = b.warranty_expires {
         input.warranty_expires = date("warranty_expires", v);

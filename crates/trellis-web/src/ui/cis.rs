@@ -4,8 +4,8 @@
 use super::graph::{self, Drawing};
 use super::record::{self, Platform};
 use super::{
-    FormErrors, Nav, UiActor, UiResult, customer_choices, form_uuid, list_query, next_page_url, render,
-    short_time, staff_choices,
+    FormErrors, Nav, UiActor, UiResult, choices, customer_choices, form_uuid, list_query, next_page_url,
+    render, short_time, staff_choices,
 };
 use crate::api::cis::{CiQuery, filter_from_query};
 use crate::state::AppState;
@@ -20,7 +20,7 @@ use trellis_app::views::CiView;
 use trellis_app::{Actor, AppError, identity, impact};
 use trellis_domain::access::Action;
 use trellis_domain::ci::{
-    AttributeDef, AttributeKind, CiStatus, attribute_from_text, format_cents, parse_cents,
+    AttributeDef, AttributeKind, CiStatus, attribute_from_text, format_cents, parse_cents, parse_date,
 };
 use trellis_domain::impact::Direction;
 use trellis_domain::record::RecordKind;
@@ -49,10 +49,6 @@ impl Row {
             location: v.row.location.clone(),
         }
     }
-}
-
-fn choices<N: trellis_domain::lifecycle::Named>() -> Vec<(String, String)> {
-    N::ALL.iter().map(|n| (n.as_str().to_owned(), n.label().to_owned())).collect()
 }
 
 async fn type_choices(s: &AppState, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
@@ -370,7 +366,7 @@ async fn input_of(s: &AppState, actor: &Actor, f: &CiForm) -> Result<CiInput, Ap
         if v.is_empty() {
             return None;
         }
-        let d = v.parse().ok().filter(|_| v.len() == 10);
+        let d = parse_date(v);
         if d.is_none() {
             errors.push(FieldError { field: field.into(), message: "must be a date (YYYY-MM-DD)".into() });
         }

@@ -2,8 +2,8 @@
 
 use super::record::{self, Platform};
 use super::{
-    FormErrors, Nav, UiActor, UiResult, customer_choices, form_uuid, list_query, next_page_url, render,
-    staff_choices,
+    FormErrors, Nav, UiActor, UiResult, choices, customer_choices, form_uuid, list_query, next_page_url,
+    render, staff_choices,
 };
 use crate::api::complaints::{ComplaintQuery, filter_from_query};
 use crate::state::AppState;
@@ -95,10 +95,7 @@ pub async fn list(
     let mut page = ListPage {
         nav: Nav::new(&actor, "complaints"),
         items: Vec::new(),
-        statuses: ComplaintStatus::ALL
-            .iter()
-            .map(|x| (x.as_str().to_owned(), x.label().to_owned()))
-            .collect(),
+        statuses: choices::<ComplaintStatus>(),
         services: service_choices(&s, &actor).await?,
         customers: ids(customer_choices(&s, &actor).await?),
         q_status: q.status.clone().unwrap_or_default(),

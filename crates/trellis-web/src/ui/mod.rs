@@ -296,3 +296,8 @@ pub async fn customer_choices(s: &AppState, actor: &Actor) -> Result<Vec<(uuid::
         .map(|c| (c.id, c.name))
         .collect())
 }
+
+/// The values of a named set as (value, label) form choices.
+pub fn choices<N: trellis_domain::lifecycle::Named>() -> Vec<(String, String)> {
+    N::ALL.iter().map(|n| (n.as_str().to_owned(), n.label().to_owned())).collect()
+}

@@ -2,8 +2,8 @@
 
 use super::record::{self, Platform};
 use super::{
-    FormErrors, Nav, UiActor, UiResult, customer_choices, form_uuid, list_query, next_page_url, render,
-    staff_choices,
+    FormErrors, Nav, UiActor, UiResult, choices, customer_choices, form_uuid, list_query, next_page_url,
+    render, staff_choices,
 };
 use crate::api::services::{ServiceQuery, filter_from_query};
 use crate::state::AppState;
@@ -42,10 +42,6 @@ impl Row {
             owner: v.owner_name.clone().unwrap_or_else(|| "—".into()),
         }
     }
-}
-
-fn choices<N: trellis_domain::lifecycle::Named>() -> Vec<(String, String)> {
-    N::ALL.iter().map(|n| (n.as_str().to_owned(), n.label().to_owned())).collect()
 }
 
 #[derive(Template)]
