@@ -54,6 +54,8 @@ impl AppError {
                 RecordKind::Service => "service.invalid_transition",
                 RecordKind::ConfigurationItem => "configuration_item.invalid_transition",
                 RecordKind::Complaint => "complaint.invalid_transition",
+                RecordKind::Agreement => "agreement.invalid_transition",
+                RecordKind::Supplier => "supplier.invalid_transition",
             },
             AppError::VersionMismatch { .. } => "record.version_mismatch",
             AppError::Conflict { code, .. } => code,

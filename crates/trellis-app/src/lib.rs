@@ -2,7 +2,9 @@
 //! role × action table and the customer scope, runs its writes in one transaction and journals
 //! them. The web layer and the CLI only translate requests into these calls.
 
+pub mod agreement;
 pub mod auth;
+pub mod calendar;
 pub mod ci;
 pub mod complaint;
 pub mod error;
@@ -12,7 +14,9 @@ pub mod incident;
 pub mod journal;
 pub mod platform;
 mod record;
+pub mod review;
 pub mod service;
+pub mod supplier;
 
 pub use error::AppError;
 pub use trellis_store::{Db, DbOptions};
@@ -135,12 +139,16 @@ impl Actor {
 /// The stored shapes the use cases return, re-exported so the web layer depends on the app
 /// layer only.
 pub mod views {
+    pub use trellis_store::agreement::{AgreementView, Filter as AgreementFilter, TargetView};
+    pub use trellis_store::calendar::CalendarRow;
     pub use trellis_store::ci::{CiView, Filter as CiFilter, NodeRow};
     pub use trellis_store::complaint::{ComplaintCount, ComplaintView, Filter as ComplaintFilter};
     pub use trellis_store::identity::{ContactRow, CustomerRow, TeamRow, UserRow};
     pub use trellis_store::incident::{Cursor, Filter, IncidentRow, IncidentView, Sort};
     pub use trellis_store::journal::EntryView;
     pub use trellis_store::platform::{AttachmentRow, CommentView};
+    pub use trellis_store::review::ReviewView;
     pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};
+    pub use trellis_store::supplier::{Filter as SupplierFilter, SupplierView};
     pub use trellis_store::{from_micros, micros};
 }

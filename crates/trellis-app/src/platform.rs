@@ -44,6 +44,12 @@ pub async fn resolve(
         RecordKind::Complaint => {
             crate::complaint::get(app, actor, key).await.map(|v| crate::complaint::handle_of(&v))
         }
+        RecordKind::Agreement => {
+            crate::agreement::get(app, actor, key).await.map(|d| crate::agreement::handle_of(&d.view))
+        }
+        RecordKind::Supplier => {
+            crate::supplier::get(app, actor, key).await.map(|v| crate::supplier::handle_of(&v))
+        }
     }
 }
 

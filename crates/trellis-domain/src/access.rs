@@ -88,6 +88,10 @@ pub enum Action {
     ComplaintCreate,
     /// Investigate, act on, escalate and close complaints.
     ComplaintHandle,
+    /// Read agreements (SLAs, OLAs, contracts), suppliers and business calendars.
+    AgreementRead,
+    /// Define and change agreements, suppliers, calendars and their reviews.
+    AgreementManage,
 }
 
 /// The role × action table.
@@ -118,6 +122,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ComplaintRead
                 | ComplaintCreate
                 | ComplaintHandle
+                | AgreementRead
         ),
         Customer => matches!(
             action,
@@ -143,6 +148,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ServiceRead
                 | ConfigurationRead
                 | ComplaintRead
+                | AgreementRead
         ),
     }
 }
@@ -174,6 +180,7 @@ mod tests {
             Action::CiTypeManage,
             Action::ComplaintCreate,
             Action::ComplaintHandle,
+            Action::AgreementManage,
         ] {
             assert!(!allows(Role::Auditor, a), "{a:?}");
         }
@@ -187,6 +194,14 @@ mod tests {
         assert!(!allows(Role::Customer, Action::IncidentTransition));
         assert!(!sees_internal(Role::Customer));
         assert!(!allows(Role::Customer, Action::JournalRead));
+    }
+
+    #[test]
+    fn managers_run_agreements_and_agents_read_them() {
+        for r in Role::ALL {
+            assert_eq!(allows(r, Action::AgreementManage), matches!(r, Role::Admin | Role::Manager), "{r}");
+            assert_eq!(allows(r, Action::AgreementRead), r != Role::Customer, "{r}");
+        }
     }
 
     #[test]

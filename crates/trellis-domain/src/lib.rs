@@ -4,8 +4,10 @@
 //! (lifecycles, authorisation, the journal hash chain) is testable with plain data.
 
 pub mod access;
+pub mod agreement;
 pub mod attachment;
 pub mod calendar;
+pub mod calendar_text;
 pub mod ci;
 pub mod complaint;
 pub mod impact;
@@ -14,7 +16,9 @@ pub mod journal;
 pub mod lifecycle;
 pub mod link;
 pub mod record;
+pub mod review;
 pub mod service;
+pub mod supplier;
 pub mod validation;
 
 pub use jiff::Timestamp;

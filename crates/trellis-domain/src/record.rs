@@ -13,11 +13,19 @@ pub enum RecordKind {
     Service,
     ConfigurationItem,
     Complaint,
+    Agreement,
+    Supplier,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] =
-        [RecordKind::Incident, RecordKind::Service, RecordKind::ConfigurationItem, RecordKind::Complaint];
+    pub const ALL: [RecordKind; 6] = [
+        RecordKind::Incident,
+        RecordKind::Service,
+        RecordKind::ConfigurationItem,
+        RecordKind::Complaint,
+        RecordKind::Agreement,
+        RecordKind::Supplier,
+    ];
 
     /// The prefix of the human reference, e.g. `INC` in `INC-000123`.
     pub fn prefix(self) -> &'static str {
@@ -26,6 +34,8 @@ impl RecordKind {
             RecordKind::Service => "SVC",
             RecordKind::ConfigurationItem => "CI",
             RecordKind::Complaint => "CMP",
+            RecordKind::Agreement => "AGR",
+            RecordKind::Supplier => "SUP",
         }
     }
 
@@ -35,6 +45,8 @@ impl RecordKind {
             RecordKind::Service => "service",
             RecordKind::ConfigurationItem => "configuration_item",
             RecordKind::Complaint => "complaint",
+            RecordKind::Agreement => "agreement",
+            RecordKind::Supplier => "supplier",
         }
     }
 
@@ -45,6 +57,8 @@ impl RecordKind {
             RecordKind::Service => "service",
             RecordKind::ConfigurationItem => "configuration item",
             RecordKind::Complaint => "complaint",
+            RecordKind::Agreement => "agreement",
+            RecordKind::Supplier => "supplier",
         }
     }
 
@@ -55,6 +69,8 @@ impl RecordKind {
             RecordKind::Service => "services",
             RecordKind::ConfigurationItem => "cis",
             RecordKind::Complaint => "complaints",
+            RecordKind::Agreement => "agreements",
+            RecordKind::Supplier => "suppliers",
         }
     }
 

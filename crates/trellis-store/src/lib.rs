@@ -3,7 +3,9 @@
 //! Repositories are plain async functions taking a [`Conn`] (a pool for reads, or an open
 //! [`Tx`]); they know SQL and nothing of authorisation, which is the app layer's job.
 
+pub mod agreement;
 pub mod auth;
+pub mod calendar;
 pub mod ci;
 pub mod complaint;
 pub mod db;
@@ -13,9 +15,11 @@ pub mod journal;
 pub mod platform;
 pub mod record;
 pub mod refs;
+pub mod review;
 pub mod schema;
 pub mod service;
 pub mod sqlite_writer;
+pub mod supplier;
 
 pub use db::{Backend, Conn, Db, DbOptions, Sql, Tx, Val};
 

@@ -13,6 +13,8 @@ pub fn table_of(kind: RecordKind) -> &'static str {
         RecordKind::Service => "services",
         RecordKind::ConfigurationItem => "cis",
         RecordKind::Complaint => "complaints",
+        RecordKind::Agreement => "agreements",
+        RecordKind::Supplier => "suppliers",
     }
 }
 
@@ -89,6 +91,11 @@ impl ListQuery {
         let p = self.arg(format!("%{}%", escape_like(&t.to_lowercase())));
         let ors: Vec<String> = columns.iter().map(|c| format!("LOWER({c}) LIKE {p} ESCAPE '\\'")).collect();
         self.and(&format!("({})", ors.join(" OR ")))
+    }
+
+    /// The SQL so far and its arguments, for queries that order and limit differently.
+    pub fn into_parts(self) -> (String, Vec<Val>) {
+        (self.sql, self.args)
     }
 
     /// Runs the query newest first, `limit` rows after the cursor id; returns the rows and the

@@ -1,12 +1,16 @@
 //! `/api/v1`: JSON over HTTP, described by an OpenAPI 3.1 document generated from the handlers.
 
+pub mod agreements;
+pub mod calendars;
 pub mod cis;
 pub mod complaints;
 pub mod dto;
 pub mod identity;
 pub mod incidents;
 pub mod platform;
+pub mod reviews;
 pub mod services;
+pub mod suppliers;
 
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -33,6 +37,8 @@ use utoipa_axum::routes;
          (name = "services", description = "The service catalogue: services, who receives them, their lifecycle and impact"),
          (name = "configuration", description = "CI types with attribute schemas, configuration items, relationships and impact analysis"),
          (name = "complaints", description = "Complaints lodged by customers, investigated, actioned and closed"),
+         (name = "agreements", description = "SLAs, OLAs and underpinning contracts with targets on business calendars, the chain of support between targets, reviews and coming dates"),
+         (name = "suppliers", description = "External and internal suppliers and their performance reviews"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
 )]
 pub struct ApiDoc;
@@ -65,6 +71,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     let r = crate::platform_router!(r, services);
     let r = crate::platform_router!(r, cis);
     let r = crate::platform_router!(r, complaints);
+    let r = crate::platform_router!(r, agreements);
+    let r = crate::platform_router!(r, suppliers);
+    let r = crate::review_router!(r, agreements);
+    let r = crate::review_router!(r, suppliers);
+    let r = crate::review_router!(r, services);
     r.routes(routes!(services::list, services::create))
         .routes(routes!(services::get, services::update))
         .routes(routes!(services::transition))
@@ -80,6 +91,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complaints::list, complaints::create))
         .routes(routes!(complaints::get, complaints::update))
         .routes(routes!(complaints::transition))
+        .routes(routes!(agreements::deadlines))
+        .routes(routes!(agreements::list, agreements::create))
+        .routes(routes!(agreements::get, agreements::update))
+        .routes(routes!(agreements::transition))
+        .routes(routes!(suppliers::list, suppliers::create))
+        .routes(routes!(suppliers::get, suppliers::update))
+        .routes(routes!(suppliers::transition))
+        .routes(routes!(calendars::list, calendars::create))
+        .routes(routes!(calendars::get, calendars::update))
+        .routes(routes!(calendars::import_holidays))
+        .routes(routes!(calendars::working_time))
+        .routes(routes!(calendars::due))
         .routes(routes!(incidents::list, incidents::create))
         .routes(routes!(incidents::get, incidents::update))
         .routes(routes!(incidents::transition))

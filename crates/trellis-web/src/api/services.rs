@@ -243,3 +243,9 @@ crate::platform_routes!(
     tag = "services",
     noun = "service"
 );
+crate::review_routes!(
+    kind = RecordKind::Service,
+    collection = "services",
+    tag = "services",
+    noun = "service"
+);

@@ -2,13 +2,17 @@
 //! htmx (`hx-boost`) only makes navigation smoother.
 
 pub mod admin;
+pub mod agreements;
+pub mod calendars;
 pub mod cis;
 pub mod complaints;
 pub mod graph;
 pub mod incidents;
 pub mod login;
 pub mod record;
+pub mod reviews;
 pub mod services;
+pub mod suppliers;
 
 use crate::extract::SESSION_COOKIE;
 use crate::state::AppState;
@@ -27,6 +31,7 @@ use trellis_domain::validation::FieldError;
 
 pub fn router() -> Router<AppState> {
     let r = RecordKind::ALL.into_iter().fold(Router::new(), record::routes);
+    let r = reviews::routes(r);
     r.route("/", get(|| async { Redirect::to("/incidents") }))
         .route("/portal", get(|| async { Redirect::to("/incidents") }))
         .route("/login", get(login::form).post(login::submit))
@@ -49,6 +54,17 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/new", get(complaints::new_form))
         .route("/complaints/{key}", get(complaints::detail))
         .route("/complaints/{key}/edit", get(complaints::edit_form).post(complaints::edit))
+        .route("/agreements", get(agreements::list).post(agreements::create))
+        .route("/agreements/new", get(agreements::new_form))
+        .route("/agreements/{key}", get(agreements::detail))
+        .route("/agreements/{key}/edit", get(agreements::edit_form).post(agreements::edit))
+        .route("/suppliers", get(suppliers::list).post(suppliers::create))
+        .route("/suppliers/new", get(suppliers::new_form))
+        .route("/suppliers/{key}", get(suppliers::detail))
+        .route("/suppliers/{key}/edit", get(suppliers::edit_form).post(suppliers::edit))
+        .route("/calendars", get(calendars::list).post(calendars::create))
+        .route("/calendars/{id}", get(calendars::detail).post(calendars::update))
+        .route("/calendars/{id}/holidays", post(calendars::import))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/customers", get(admin::customers).post(admin::create_customer))
         .route("/admin/teams", get(admin::teams).post(admin::create_team))
@@ -63,6 +79,8 @@ pub struct Nav {
     pub role: &'static str,
     pub is_staff: bool,
     pub can_admin: bool,
+    /// Sees agreements, suppliers and calendars.
+    pub sees_agreements: bool,
     pub section: &'static str,
 }
 
@@ -74,6 +92,7 @@ impl Nav {
             role: a.role.as_str(),
             is_staff: a.role.is_staff(),
             can_admin: a.may(Action::UserRead) && a.may(Action::CustomerManage),
+            sees_agreements: a.may(Action::AgreementRead),
             section,
         })
     }
@@ -194,6 +213,8 @@ pub async fn detail(
         RecordKind::Service => services::detail_page(s, actor, key, message).await,
         RecordKind::ConfigurationItem => cis::detail_page(s, actor, key, message).await,
         RecordKind::Complaint => complaints::detail_page(s, actor, key, message).await,
+        RecordKind::Agreement => agreements::detail_page(s, actor, key, message).await,
+        RecordKind::Supplier => suppliers::detail_page(s, actor, key, message).await,
     }
 }
 

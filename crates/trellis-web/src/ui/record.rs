@@ -427,6 +427,12 @@ async fn transition(
         RecordKind::Complaint => trellis_app::complaint::transition(app, &actor, &key, &f.to, f.version)
             .await
             .map(|v| v.row.reference),
+        RecordKind::Agreement => trellis_app::agreement::transition(app, &actor, &key, &f.to, f.version)
+            .await
+            .map(|d| d.view.row.reference),
+        RecordKind::Supplier => trellis_app::supplier::transition(app, &actor, &key, &f.to, f.version)
+            .await
+            .map(|v| v.row.reference),
     };
     match moved {
         Ok(r) => Ok(back_to(kind, &r)),

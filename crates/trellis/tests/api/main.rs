@@ -2,6 +2,7 @@
 //! PostgreSQL when `TEST_DATABASE_URL` is set (each test in its own schema).
 
 mod access;
+mod agreements;
 mod bad_input;
 mod catalogue;
 mod cli;

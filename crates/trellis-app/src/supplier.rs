@@ -1,0 +1,208 @@
+//! Suppliers: who delivers parts of our services. Their contracts are agreements of type
+//! `contract` ([`crate::agreement`]); their performance reviews are [`crate::review`]s.
+
+use crate::platform::RecordHandle;
+use crate::record::{self, Changes};
+use crate::{Actor, App, AppError, journal};
+use trellis_domain::access::Action;
+use trellis_domain::journal::JournalAction;
+use trellis_domain::lifecycle::parse_named;
+use trellis_domain::record::{RecordKey, RecordKind};
+use trellis_domain::supplier::{NAME_MAX, SupplierStatus, SupplierType, TEXT_MAX};
+use trellis_domain::validation::ValidationErrors;
+use trellis_store::supplier::{self as store, Filter, SupplierRow, SupplierView};
+use trellis_store::{Conn, micros, refs};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default)]
+pub struct SupplierInput {
+    pub name: String,
+    pub description: String,
+    pub supplier_type: String,
+    pub contact: String,
+    pub owner_id: Option<Uuid>,
+}
+
+/// Checks the input and writes it into `row`.
+pub(crate) async fn apply(
+    c: &mut Conn<'_>,
+    errors: &mut ValidationErrors,
+    input: &SupplierInput,
+    row: &mut SupplierRow,
+) -> Result<(), AppError> {
+    row.name = errors.required_line("name", &input.name, NAME_MAX);
+    row.description = errors.text("description", &input.description, TEXT_MAX);
+    row.contact = errors.text("contact", input.contact.trim(), 2_000);
+    if let Some(t) = parse_named::<SupplierType>(errors, "supplier_type", &input.supplier_type) {
+        row.supplier_type = t.as_str().into();
+    }
+    record::check_staff_user(c, errors, "owner_id", input.owner_id).await?;
+    row.owner_id = input.owner_id;
+    Ok(())
+}
+
+/// A supplier row with no fields filled in yet, as a new record starts.
+pub(crate) fn new_row(now: i64) -> SupplierRow {
+    SupplierRow {
+        id: Uuid::now_v7(),
+        reference: String::new(),
+        name: String::new(),
+        description: String::new(),
+        supplier_type: SupplierType::External.as_str().into(),
+        status: SupplierStatus::Active.as_str().into(),
+        contact: String::new(),
+        owner_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub(crate) fn initial_changes(row: &SupplierRow) -> Changes {
+    let mut changes = Changes::default();
+    changes.initial("ref", &row.reference);
+    changes.initial("name", &row.name);
+    changes.initial("description", &row.description);
+    changes.initial("supplier_type", &row.supplier_type);
+    changes.initial("status", &row.status);
+    changes.initial("contact", &row.contact);
+    changes.initial("owner_id", row.owner_id);
+    changes
+}
+
+/// A new supplier is active: most are recorded when the first contract is signed.
+pub async fn create(app: &App, actor: &Actor, input: SupplierInput) -> Result<SupplierView, AppError> {
+    actor.require(Action::AgreementManage)?;
+    let now = app.now();
+    let mut row = new_row(micros(now));
+    let mut errors = ValidationErrors::default();
+    apply(&mut app.db.read(), &mut errors, &input, &mut row).await?;
+    errors.into_result()?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    row.reference = refs::next_reference(&mut c, RecordKind::Supplier).await?;
+    let changes = initial_changes(&row);
+    journal::record_with(
+        &mut c,
+        vec![store::insert(&row)],
+        RecordKind::Supplier,
+        row.id,
+        actor,
+        now,
+        JournalAction::Created,
+        &changes.0,
+    )
+    .await?;
+    tx.commit().await?;
+    get(app, actor, &row.id.to_string()).await
+}
+
+pub async fn get(app: &App, actor: &Actor, key: &str) -> Result<SupplierView, AppError> {
+    actor.require(Action::AgreementRead)?;
+    let key: RecordKey = key.parse().map_err(|()| AppError::NotFound)?;
+    store::get(&mut app.db.read(), &key).await?.ok_or(AppError::NotFound)
+}
+
+pub fn handle_of(v: &SupplierView) -> RecordHandle {
+    RecordHandle {
+        kind: RecordKind::Supplier,
+        id: v.row.id,
+        reference: v.row.reference.clone(),
+        title: v.row.name.clone(),
+        customer_id: None,
+    }
+}
+
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    filter: Filter,
+) -> Result<(Vec<SupplierView>, Option<Uuid>), AppError> {
+    actor.require(Action::AgreementRead)?;
+    Ok(store::list(&mut app.db.read(), &filter).await?)
+}
+
+pub fn input_of(v: &SupplierView) -> SupplierInput {
+    let r = &v.row;
+    SupplierInput {
+        name: r.name.clone(),
+        description: r.description.clone(),
+        supplier_type: r.supplier_type.clone(),
+        contact: r.contact.clone(),
+        owner_id: r.owner_id,
+    }
+}
+
+/// Replaces the supplier's fields with `input` (callers start from [`input_of`]).
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    key: &str,
+    expected_version: i64,
+    input: SupplierInput,
+) -> Result<SupplierView, AppError> {
+    let current = get(app, actor, key).await?;
+    actor.require(Action::AgreementManage)?;
+    let r0 = &current.row;
+    record::expect_version(r0.version, Some(expected_version))?;
+    let mut next = r0.clone();
+    let mut errors = ValidationErrors::default();
+    apply(&mut app.db.read(), &mut errors, &input, &mut next).await?;
+    errors.into_result()?;
+    let mut changes = Changes::default();
+    changes.compare("name", &r0.name, &next.name);
+    changes.compare("description", &r0.description, &next.description);
+    changes.compare("supplier_type", &r0.supplier_type, &next.supplier_type);
+    changes.compare("contact", &r0.contact, &next.contact);
+    changes.compare("owner_id", r0.owner_id, next.owner_id);
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    save(app, actor, next, expected_version, JournalAction::Updated, &changes).await
+}
+
+async fn save(
+    app: &App,
+    actor: &Actor,
+    mut next: SupplierRow,
+    expected_version: i64,
+    action: JournalAction,
+    changes: &Changes,
+) -> Result<SupplierView, AppError> {
+    let now = app.now();
+    next.version = expected_version + 1;
+    next.updated_at = micros(now);
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let saved = store::update(&mut c, &next, expected_version).await?;
+    record::journal_saved(
+        &mut c,
+        saved,
+        RecordKind::Supplier,
+        next.id,
+        next.version,
+        actor,
+        now,
+        action,
+        &changes.0,
+    )
+    .await?;
+    tx.commit().await?;
+    get(app, actor, &next.id.to_string()).await
+}
+
+pub async fn transition(
+    app: &App,
+    actor: &Actor,
+    key: &str,
+    to: &str,
+    expected_version: Option<i64>,
+) -> Result<SupplierView, AppError> {
+    let current = get(app, actor, key).await?;
+    actor.require(Action::AgreementManage)?;
+    let to: SupplierStatus = record::target_state(to)?;
+    let changes = record::plan_move(&current.row.status, current.row.version, to, expected_version)?;
+    let mut next = current.row.clone();
+    next.status = to.as_str().into();
+    save(app, actor, next, current.row.version, JournalAction::Transitioned, &changes).await
+}

@@ -1,0 +1,94 @@
+//! Supplier rows and their list.
+
+use crate::record::{ListQuery, by_key};
+use crate::{Conn, Sql, StoreError};
+use trellis_domain::record::RecordKey;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SupplierRow {
+    pub id: Uuid,
+    #[sqlx(rename = "ref")]
+    pub reference: String,
+    pub name: String,
+    pub description: String,
+    pub supplier_type: String,
+    pub status: String,
+    pub contact: String,
+    pub owner_id: Option<Uuid>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SupplierView {
+    #[sqlx(flatten)]
+    pub row: SupplierRow,
+    pub owner_name: Option<String>,
+}
+
+const VIEW_SELECT: &str = "SELECT p.id, p.ref, p.name, p.description, p.supplier_type, p.status, p.contact, \
+     p.owner_id, p.version, p.created_at, p.updated_at, o.display_name AS owner_name \
+     FROM suppliers p LEFT JOIN users o ON o.id = p.owner_id";
+
+pub fn insert(r: &SupplierRow) -> Sql {
+    Sql::new(
+        "INSERT INTO suppliers (id, ref, name, description, supplier_type, status, contact, owner_id, version, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(r.id)
+    .bind(&r.reference)
+    .bind(&r.name)
+    .bind(&r.description)
+    .bind(&r.supplier_type)
+    .bind(&r.status)
+    .bind(&r.contact)
+    .bind(r.owner_id)
+    .bind(r.version)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+}
+
+pub async fn get(c: &mut Conn<'_>, key: &RecordKey) -> Result<Option<SupplierView>, StoreError> {
+    c.opt(by_key(VIEW_SELECT, "p", key)).await
+}
+
+pub async fn update(c: &mut Conn<'_>, r: &SupplierRow, expected_version: i64) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            Sql::new(
+                "UPDATE suppliers SET name = $1, description = $2, supplier_type = $3, status = $4, contact = $5, \
+                 owner_id = $6, version = $7, updated_at = $8 WHERE id = $9 AND version = $10",
+            )
+            .bind(&r.name)
+            .bind(&r.description)
+            .bind(&r.supplier_type)
+            .bind(&r.status)
+            .bind(&r.contact)
+            .bind(r.owner_id)
+            .bind(r.version)
+            .bind(r.updated_at)
+            .bind(r.id)
+            .bind(expected_version),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Vec<String>,
+    pub types: Vec<String>,
+    pub text: Option<String>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<SupplierView>, Option<Uuid>), StoreError> {
+    let mut q = ListQuery::new(VIEW_SELECT, "p.id");
+    q.any_of("p.status", &f.statuses);
+    q.any_of("p.supplier_type", &f.types);
+    q.text(&["p.name", "p.ref"], f.text.as_deref());
+    q.page(c, f.after, f.limit, |v: &SupplierView| v.row.id).await
+}
