@@ -222,20 +222,28 @@ fn empty_row(now: i64) -> CiRow {
     }
 }
 
-pub async fn create(app: &App, actor: &Actor, input: CiInput) -> Result<CiView, AppError> {
-    actor.require(Action::ConfigurationManage)?;
-    let now = app.now();
-    let mut row = empty_row(micros(now));
-    apply(&mut app.db.read(), &input, &mut row).await?;
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    row.reference = refs::next_reference(&mut c, RecordKind::ConfigurationItem).await?;
+/// Checks `input` and returns the row a new CI would be (no reference yet).
+pub(crate) async fn prepare(c: &mut Conn<'_>, input: &CiInput, now: i64) -> Result<CiRow, AppError> {
+    let mut row = empty_row(now);
+    apply(c, input, &mut row).await?;
+    Ok(row)
+}
+
+/// Stores a prepared CI and journals its creation (inside `c`'s transaction); returns its
+/// reference. The configuration counter moves, so impact analysis sees it.
+pub(crate) async fn insert_new(
+    c: &mut Conn<'_>,
+    actor: &Actor,
+    now: jiff::Timestamp,
+    mut row: CiRow,
+) -> Result<String, AppError> {
+    row.reference = refs::next_reference(c, RecordKind::ConfigurationItem).await?;
     let mut changes = Changes::default();
     changes.initial("ref", &row.reference);
     changes.initial("status", &row.status);
     field_changes(&mut changes, &empty_row(0), &row);
     journal::record_with(
-        &mut c,
+        c,
         vec![store::insert(&row), store::bump_counter(store::CONFIGURATION)],
         RecordKind::ConfigurationItem,
         row.id,
@@ -245,8 +253,17 @@ pub async fn create(app: &App, actor: &Actor, input: CiInput) -> Result<CiView, 
         &changes.0,
     )
     .await?;
+    Ok(row.reference)
+}
+
+pub async fn create(app: &App, actor: &Actor, input: CiInput) -> Result<CiView, AppError> {
+    actor.require(Action::ConfigurationManage)?;
+    let now = app.now();
+    let row = prepare(&mut app.db.read(), &input, micros(now)).await?;
+    let mut tx = app.db.begin().await?;
+    let reference = insert_new(&mut tx.conn(), actor, now, row).await?;
     tx.commit().await?;
-    get(app, actor, &row.id.to_string()).await
+    get(app, actor, &reference).await
 }
 
 pub async fn get(app: &App, actor: &Actor, key: &str) -> Result<CiView, AppError> {

@@ -224,14 +224,18 @@ pub struct NewCustomer {
     pub notes: String,
 }
 
-pub async fn create_customer(app: &App, actor: &Actor, new: NewCustomer) -> Result<CustomerRow, AppError> {
-    actor.require(Action::CustomerManage)?;
+/// Checks a new customer and returns its row.
+pub(crate) fn prepare_customer(new: &NewCustomer, now: i64) -> Result<CustomerRow, AppError> {
     let mut errors = ValidationErrors::default();
     let name = errors.required_line("name", &new.name, 200);
     let notes = errors.text("notes", &new.notes, 5000);
     errors.into_result()?;
-    let now = micros(app.now());
-    let row = CustomerRow { id: Uuid::now_v7(), name, notes, version: 1, created_at: now, updated_at: now };
+    Ok(CustomerRow { id: Uuid::now_v7(), name, notes, version: 1, created_at: now, updated_at: now })
+}
+
+pub async fn create_customer(app: &App, actor: &Actor, new: NewCustomer) -> Result<CustomerRow, AppError> {
+    actor.require(Action::CustomerManage)?;
+    let row = prepare_customer(&new, micros(app.now()))?;
     let mut tx = app.db.begin().await?;
     store::insert_customer(&mut tx.conn(), &row).await.map_err(|e| {
         unique_to_conflict(e.into(), "customer.name_taken", "a customer with this name already exists")

@@ -10,6 +10,7 @@ pub mod complaint;
 pub mod error;
 pub mod identity;
 pub mod impact;
+pub mod import;
 pub mod incident;
 pub mod journal;
 pub mod platform;
@@ -76,11 +77,13 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// This process's copy of the configuration graph (checked against the database per use).
     pub graph: Arc<impact::GraphCache>,
+    /// CSV imports started from pages, with their progress.
+    pub imports: Arc<import::Jobs>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        App { db, clock, settings: Arc::new(settings), graph: Arc::default() }
+        App { db, clock, settings: Arc::new(settings), graph: Arc::default(), imports: Arc::default() }
     }
 
     pub fn now(&self) -> Timestamp {

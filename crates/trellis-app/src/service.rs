@@ -50,27 +50,40 @@ async fn validate(
     Ok((name, description, criticality))
 }
 
-pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> Result<ServiceDetail, AppError> {
-    actor.require(Action::ServiceManage)?;
+/// Checks `input` and returns the row a new service would be (no reference yet).
+pub(crate) async fn prepare(
+    c: &mut Conn<'_>,
+    input: &ServiceInput,
+    now: i64,
+) -> Result<ServiceRow, AppError> {
     let mut errors = ValidationErrors::default();
-    let (name, description, criticality) = validate(&mut app.db.read(), &mut errors, &input).await?;
+    let (name, description, criticality) = validate(c, &mut errors, input).await?;
     errors.into_result()?;
     let criticality = criticality.ok_or_else(|| AppError::Internal("validated criticality".into()))?;
-    let now = app.now();
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    let row = ServiceRow {
+    Ok(ServiceRow {
         id: Uuid::now_v7(),
-        reference: refs::next_reference(&mut c, RecordKind::Service).await?,
+        reference: String::new(),
         name,
         description,
         status: ServiceStatus::Pipeline.as_str().into(),
         criticality: criticality.as_str().into(),
         owner_id: input.owner_id,
         version: 1,
-        created_at: micros(now),
-        updated_at: micros(now),
-    };
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Stores a prepared service with its customers and journals its creation (inside `c`'s
+/// transaction); returns its reference.
+pub(crate) async fn insert_new(
+    c: &mut Conn<'_>,
+    actor: &Actor,
+    now: jiff::Timestamp,
+    mut row: ServiceRow,
+    customer_ids: &[Uuid],
+) -> Result<String, AppError> {
+    row.reference = refs::next_reference(c, RecordKind::Service).await?;
     let mut changes = Changes::default();
     changes.initial("ref", &row.reference);
     changes.initial("name", &row.name);
@@ -78,12 +91,12 @@ pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> Result<Ser
     changes.initial("status", &row.status);
     changes.initial("criticality", &row.criticality);
     changes.initial("owner_id", row.owner_id);
-    changes.initial("customer_ids", &input.customer_ids);
+    changes.initial("customer_ids", customer_ids);
     let mut statements = vec![store::insert(&row)];
-    statements.extend(store::set_customers(row.id, &input.customer_ids));
+    statements.extend(store::set_customers(row.id, customer_ids));
     statements.push(bump_counter(CONFIGURATION));
     journal::record_with(
-        &mut c,
+        c,
         statements,
         RecordKind::Service,
         row.id,
@@ -93,8 +106,17 @@ pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> Result<Ser
         &changes.0,
     )
     .await?;
+    Ok(row.reference)
+}
+
+pub async fn create(app: &App, actor: &Actor, input: ServiceInput) -> Result<ServiceDetail, AppError> {
+    actor.require(Action::ServiceManage)?;
+    let now = app.now();
+    let row = prepare(&mut app.db.read(), &input, micros(now)).await?;
+    let mut tx = app.db.begin().await?;
+    let reference = insert_new(&mut tx.conn(), actor, now, row, &input.customer_ids).await?;
     tx.commit().await?;
-    get(app, actor, &row.id.to_string()).await
+    get(app, actor, &reference).await
 }
 
 /// A service as the actor may see it: customer users only the services they receive.

@@ -24,7 +24,7 @@ pub struct SupplierInput {
 }
 
 /// Checks the input and writes it into `row`.
-pub(crate) async fn apply(
+async fn apply(
     c: &mut Conn<'_>,
     errors: &mut ValidationErrors,
     input: &SupplierInput,
@@ -42,7 +42,7 @@ pub(crate) async fn apply(
 }
 
 /// A supplier row with no fields filled in yet, as a new record starts.
-pub(crate) fn new_row(now: i64) -> SupplierRow {
+fn new_row(now: i64) -> SupplierRow {
     SupplierRow {
         id: Uuid::now_v7(),
         reference: String::new(),
@@ -58,7 +58,7 @@ pub(crate) fn new_row(now: i64) -> SupplierRow {
     }
 }
 
-pub(crate) fn initial_changes(row: &SupplierRow) -> Changes {
+fn initial_changes(row: &SupplierRow) -> Changes {
     let mut changes = Changes::default();
     changes.initial("ref", &row.reference);
     changes.initial("name", &row.name);
@@ -70,20 +70,31 @@ pub(crate) fn initial_changes(row: &SupplierRow) -> Changes {
     changes
 }
 
-/// A new supplier is active: most are recorded when the first contract is signed.
-pub async fn create(app: &App, actor: &Actor, input: SupplierInput) -> Result<SupplierView, AppError> {
-    actor.require(Action::AgreementManage)?;
-    let now = app.now();
-    let mut row = new_row(micros(now));
+/// Checks `input` and returns the row a new supplier would be (no reference yet).
+pub(crate) async fn prepare(
+    c: &mut Conn<'_>,
+    input: &SupplierInput,
+    now: i64,
+) -> Result<SupplierRow, AppError> {
+    let mut row = new_row(now);
     let mut errors = ValidationErrors::default();
-    apply(&mut app.db.read(), &mut errors, &input, &mut row).await?;
+    apply(c, &mut errors, input, &mut row).await?;
     errors.into_result()?;
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    row.reference = refs::next_reference(&mut c, RecordKind::Supplier).await?;
+    Ok(row)
+}
+
+/// Stores a prepared supplier and journals its creation (inside `c`'s transaction); returns its
+/// reference.
+pub(crate) async fn insert_new(
+    c: &mut Conn<'_>,
+    actor: &Actor,
+    now: jiff::Timestamp,
+    mut row: SupplierRow,
+) -> Result<String, AppError> {
+    row.reference = refs::next_reference(c, RecordKind::Supplier).await?;
     let changes = initial_changes(&row);
     journal::record_with(
-        &mut c,
+        c,
         vec![store::insert(&row)],
         RecordKind::Supplier,
         row.id,
@@ -93,8 +104,18 @@ pub async fn create(app: &App, actor: &Actor, input: SupplierInput) -> Result<Su
         &changes.0,
     )
     .await?;
+    Ok(row.reference)
+}
+
+/// A new supplier is active: most are recorded when the first contract is signed.
+pub async fn create(app: &App, actor: &Actor, input: SupplierInput) -> Result<SupplierView, AppError> {
+    actor.require(Action::AgreementManage)?;
+    let now = app.now();
+    let row = prepare(&mut app.db.read(), &input, micros(now)).await?;
+    let mut tx = app.db.begin().await?;
+    let reference = insert_new(&mut tx.conn(), actor, now, row).await?;
     tx.commit().await?;
-    get(app, actor, &row.id.to_string()).await
+    get(app, actor, &reference).await
 }
 
 pub async fn get(app: &App, actor: &Actor, key: &str) -> Result<SupplierView, AppError> {

@@ -11,6 +11,7 @@ pub mod calendar_text;
 pub mod ci;
 pub mod complaint;
 pub mod impact;
+pub mod import;
 pub mod incident;
 pub mod journal;
 pub mod lifecycle;

@@ -6,6 +6,7 @@ pub mod cis;
 pub mod complaints;
 pub mod dto;
 pub mod identity;
+pub mod imports;
 pub mod incidents;
 pub mod platform;
 pub mod reviews;
@@ -39,6 +40,7 @@ use utoipa_axum::routes;
          (name = "complaints", description = "Complaints lodged by customers, investigated, actioned and closed"),
          (name = "agreements", description = "SLAs, OLAs and underpinning contracts with targets on business calendars, the chain of support between targets, reviews and coming dates"),
          (name = "suppliers", description = "External and internal suppliers and their performance reviews"),
+         (name = "import", description = "CSV import with a dry run; a file with any bad row imports nothing"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
 )]
 pub struct ApiDoc;
@@ -103,6 +105,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendars::import_holidays))
         .routes(routes!(calendars::working_time))
         .routes(routes!(calendars::due))
+        .routes(routes!(imports::import))
         .routes(routes!(incidents::list, incidents::create))
         .routes(routes!(incidents::get, incidents::update))
         .routes(routes!(incidents::transition))

@@ -7,6 +7,7 @@ pub mod calendars;
 pub mod cis;
 pub mod complaints;
 pub mod graph;
+pub mod imports;
 pub mod incidents;
 pub mod login;
 pub mod record;
@@ -65,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/calendars", get(calendars::list).post(calendars::create))
         .route("/calendars/{id}", get(calendars::detail).post(calendars::update))
         .route("/calendars/{id}/holidays", post(calendars::import))
+        .route("/imports", get(imports::list).post(imports::start))
+        .route("/imports/{id}", get(imports::show))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/customers", get(admin::customers).post(admin::create_customer))
         .route("/admin/teams", get(admin::teams).post(admin::create_team))

@@ -8,6 +8,7 @@ mod catalogue;
 mod cli;
 mod cmdb;
 mod helpers;
+mod import;
 mod ops;
 mod platform;
 mod schema;
