@@ -237,7 +237,8 @@ async fn prepare_row(
                     continue;
                 }
                 let def = ci_type.and_then(|(_, defs)| defs.iter().find(|d| &d.key == h));
-                let value = def.map_or_else(|| Value::String(text.into()), |d| attribute_from_text(d.kind, text));
+                let value =
+                    def.map_or_else(|| Value::String(text.into()), |d| attribute_from_text(d.kind, text));
                 attributes.insert(h.clone(), value);
             }
             let cost = row.get("cost").to_owned();

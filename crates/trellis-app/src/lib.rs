@@ -4,6 +4,7 @@
 
 pub mod agreement;
 pub mod auth;
+pub mod baseline;
 pub mod calendar;
 pub mod ci;
 pub mod complaint;
@@ -143,6 +144,7 @@ impl Actor {
 /// layer only.
 pub mod views {
     pub use trellis_store::agreement::{AgreementView, Filter as AgreementFilter, TargetView};
+    pub use trellis_store::baseline::BaselineRow;
     pub use trellis_store::calendar::CalendarRow;
     pub use trellis_store::ci::{CiView, Filter as CiFilter, NodeRow};
     pub use trellis_store::complaint::{ComplaintCount, ComplaintView, Filter as ComplaintFilter};

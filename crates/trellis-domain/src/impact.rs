@@ -242,6 +242,21 @@ impl Graph {
         walk.reached()
     }
 
+    /// Every node reachable from any of `starts` in `direction` (the starts included).
+    pub fn reachable_from(
+        &self,
+        starts: impl IntoIterator<Item = Uuid>,
+        direction: Direction,
+    ) -> HashSet<Uuid> {
+        let mut seen: HashSet<Uuid> = HashSet::new();
+        let mut frontier: Vec<Uuid> = starts.into_iter().filter(|s| seen.insert(*s)).collect();
+        while let Some(node) = frontier.pop() {
+            let neighbours = self.adjacency.get(&node).map_or(&[][..], |a| a.towards(direction));
+            frontier.extend(neighbours.iter().copied().filter(|n| seen.insert(*n)));
+        }
+        seen
+    }
+
     /// Nodes that take part in at least one edge.
     pub fn node_count(&self) -> usize {
         self.adjacency.len()
@@ -563,6 +578,19 @@ mod tests {
                         graph.walk(uid(start), direction, None).iter().map(|r| r.node).collect();
                     prop_assert_eq!(reached, g.closure(start, direction));
                 }
+            }
+        }
+
+        #[test]
+        fn reachable_from_many_is_the_union_of_their_closures(g in any_graph(), picks in proptest::collection::vec(any::<Index>(), 0..4)) {
+            let graph = g.graph();
+            let starts: Vec<usize> = picks.iter().map(|p| p.index(g.n.max(1))).filter(|s| *s < g.n).collect();
+            for direction in DIRECTIONS {
+                let mut expected: HashSet<Uuid> = starts.iter().map(|s| uid(*s)).collect();
+                for s in &starts {
+                    expected.extend(g.closure(*s, direction));
+                }
+                prop_assert_eq!(graph.reachable_from(starts.iter().map(|s| uid(*s)), direction), expected);
             }
         }
 

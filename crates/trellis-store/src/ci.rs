@@ -188,7 +188,7 @@ pub struct Filter {
     pub limit: i64,
 }
 
-pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<CiView>, Option<Uuid>), StoreError> {
+fn filtered(f: &Filter) -> ListQuery {
     let mut q = ListQuery::new(VIEW_SELECT, "i.id");
     q.any_of("i.status", &f.statuses);
     if let Some(t) = f.ci_type_id {
@@ -201,7 +201,17 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<CiView>, Option<U
         q.eq("i.team_id", t);
     }
     q.text(&["i.name", "i.ref", "i.location"], f.text.as_deref());
-    q.page(c, f.after, f.limit, |v: &CiView| v.row.id).await
+    q
+}
+
+pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<CiView>, Option<Uuid>), StoreError> {
+    filtered(f).page(c, f.after, f.limit, |v: &CiView| v.row.id).await
+}
+
+/// Every CI matching the filter (its paging ignored), by reference: for baselines and audits.
+pub async fn all_matching(c: &mut Conn<'_>, f: &Filter) -> Result<Vec<CiView>, StoreError> {
+    let (sql, args) = filtered(f).into_parts();
+    c.all(Sql::dynamic(format!("{sql} ORDER BY i.ref"), args)).await
 }
 
 /// One configuration relationship as stored: a link between two records.

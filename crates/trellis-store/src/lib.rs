@@ -5,6 +5,7 @@
 
 pub mod agreement;
 pub mod auth;
+pub mod baseline;
 pub mod calendar;
 pub mod ci;
 pub mod complaint;

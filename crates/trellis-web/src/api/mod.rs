@@ -1,6 +1,7 @@
 //! `/api/v1`: JSON over HTTP, described by an OpenAPI 3.1 document generated from the handlers.
 
 pub mod agreements;
+pub mod baselines;
 pub mod calendars;
 pub mod cis;
 pub mod complaints;
@@ -88,6 +89,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cis::verify))
         .routes(routes!(cis::ci_impact))
         .routes(routes!(cis::list_types, cis::create_type))
+        .routes(routes!(baselines::list, baselines::take))
+        .routes(routes!(baselines::compare))
+        .routes(routes!(baselines::audit))
         .routes(routes!(cis::get_type, cis::update_type))
         .routes(routes!(complaints::summary))
         .routes(routes!(complaints::list, complaints::create))

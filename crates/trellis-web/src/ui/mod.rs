@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod agreements;
+pub mod baselines;
 pub mod calendars;
 pub mod cis;
 pub mod complaints;
@@ -50,6 +51,9 @@ pub fn router() -> Router<AppState> {
         .route("/cis/{key}", get(cis::detail))
         .route("/cis/{key}/edit", get(cis::edit_form).post(cis::edit))
         .route("/cis/{key}/verify", post(cis::verify))
+        .route("/baselines", get(baselines::list).post(baselines::take))
+        .route("/baselines/{id}", get(baselines::show))
+        .route("/configuration/audit", get(baselines::audit))
         .route("/admin/ci-types", get(cis::types).post(cis::create_type))
         .route("/complaints", get(complaints::list).post(complaints::create))
         .route("/complaints/new", get(complaints::new_form))

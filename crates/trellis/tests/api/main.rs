@@ -4,6 +4,7 @@
 mod access;
 mod agreements;
 mod bad_input;
+mod baselines;
 mod catalogue;
 mod cli;
 mod cmdb;
