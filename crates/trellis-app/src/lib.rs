@@ -14,6 +14,7 @@ pub mod impact;
 pub mod import;
 pub mod incident;
 pub mod journal;
+pub mod offering;
 pub mod platform;
 mod record;
 pub mod review;

@@ -13,6 +13,7 @@ pub mod db;
 pub mod identity;
 pub mod incident;
 pub mod journal;
+pub mod offering;
 pub mod platform;
 pub mod record;
 pub mod refs;

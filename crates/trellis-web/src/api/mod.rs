@@ -9,6 +9,7 @@ pub mod dto;
 pub mod identity;
 pub mod imports;
 pub mod incidents;
+pub mod offerings;
 pub mod platform;
 pub mod reviews;
 pub mod services;
@@ -83,6 +84,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(services::get, services::update))
         .routes(routes!(services::transition))
         .routes(routes!(cis::service_impact))
+        .routes(routes!(offerings::list, offerings::create))
+        .routes(routes!(offerings::get, offerings::update))
+        .routes(routes!(offerings::transition))
         .routes(routes!(cis::list, cis::create))
         .routes(routes!(cis::get, cis::update))
         .routes(routes!(cis::transition))

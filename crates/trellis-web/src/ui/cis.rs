@@ -519,13 +519,13 @@ struct TypesPage {
 }
 
 /// An attribute as one line of the schema box: `key | label | kind | required | choices`.
-fn schema_line(d: &AttributeDef) -> String {
+pub(crate) fn schema_line(d: &AttributeDef) -> String {
     let req = if d.required { "required" } else { "optional" };
     format!("{} | {} | {} | {} | {}", d.key, d.label, d.kind.as_str(), req, d.choices.join(", "))
 }
 
 /// Parses the schema box, one attribute per line; errors name the line.
-fn parse_schema(text: &str) -> Result<Vec<AttributeDef>, ValidationErrors> {
+pub(crate) fn parse_schema(text: &str) -> Result<Vec<AttributeDef>, ValidationErrors> {
     let mut defs = Vec::new();
     let mut errors = ValidationErrors::default();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

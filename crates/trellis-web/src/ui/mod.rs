@@ -11,6 +11,7 @@ pub mod graph;
 pub mod imports;
 pub mod incidents;
 pub mod login;
+pub mod offerings;
 pub mod record;
 pub mod reviews;
 pub mod services;
@@ -46,6 +47,11 @@ pub fn router() -> Router<AppState> {
         .route("/services/new", get(services::new_form))
         .route("/services/{key}", get(services::detail))
         .route("/services/{key}/edit", get(services::edit_form).post(services::edit))
+        .route("/offerings", post(offerings::create))
+        .route("/offerings/new", get(offerings::new_form))
+        .route("/offerings/{id}", get(offerings::detail))
+        .route("/offerings/{id}/edit", get(offerings::edit_form).post(offerings::edit))
+        .route("/offerings/{id}/transitions", post(offerings::transition))
         .route("/cis", get(cis::list).post(cis::create))
         .route("/cis/new", get(cis::new_form))
         .route("/cis/{key}", get(cis::detail))

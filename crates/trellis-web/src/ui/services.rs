@@ -104,6 +104,8 @@ struct DetailPage {
     is_staff: bool,
     impact: Option<Vec<(String, String, String)>>,
     affected_customers: Vec<(String, String)>,
+    offerings: Vec<super::offerings::OfferingItem>,
+    can_manage: bool,
     p: Platform,
 }
 
@@ -140,6 +142,8 @@ pub async fn detail_page(s: &AppState, actor: &Actor, key: &str, message: Option
         is_staff: actor.role.is_staff(),
         impact,
         affected_customers,
+        offerings: super::offerings::of_service(s, actor, &h.reference).await?,
+        can_manage: actor.may(Action::ServiceManage),
         p,
     }))
 }

@@ -10,6 +10,7 @@ mod cli;
 mod cmdb;
 mod helpers;
 mod import;
+mod offerings;
 mod ops;
 mod platform;
 mod schema;
