@@ -172,3 +172,33 @@ test("a customer sees only the services they receive and lodges a complaint", as
   assert.ok(await page.getByText("Received").first().isVisible());
   await page.screenshot({ path: `${SHOTS}/complaint.png`, fullPage: true });
 });
+
+test("a manager follows an SLA target down to the supplier contract and back", async (t) => {
+  const page = await session(t);
+  await login(page, "morgan.manager@demo.trellis", DEMO_PASSWORD);
+  await page.getByRole("link", { name: "Agreements" }).click();
+  // The contract's notice date is coming up, so it is listed as a reminder.
+  const comingUp = page.getByRole("region", { name: "Coming up in the next 90 days" });
+  assert.ok((await comingUp.innerText()).includes("last day to give notice"), "notice reminder shown");
+  await page.getByRole("link", { name: "Managed e-mail service level agreement" }).first().click();
+  await page.getByRole("heading", { name: "Managed e-mail service level agreement" }).waitFor();
+  const targets = page.getByRole("table", { name: "Targets" });
+  const p1 = targets.locator("tr", { hasText: "P1 resolution time within 4 h" });
+  const chain = await p1.innerText();
+  assert.ok(chain.includes("(OLA): P1 resolution time within 3 h"), `rests on the OLA: ${chain}`);
+  assert.ok(chain.includes("(Contract): P1 resolution time within 2 h"), `and on the contract: ${chain}`);
+  await page.screenshot({ path: `${SHOTS}/sla-chain.png`, fullPage: true });
+  // From the contract, the SLA that depends on it.
+  await p1.getByRole("link", { name: /AGR-/ }).last().click();
+  await page.getByRole("heading", { name: "WAN links for the data centre" }).waitFor();
+  const supports = await page.getByRole("table", { name: "Targets" }).innerText();
+  assert.ok(supports.includes("(SLA): P1 resolution time within 4 h"), `supports the SLA: ${supports}`);
+  // The calendar the SLA's P2 target runs on: a holiday, and a measurement.
+  await page.goto(`${BASE}/calendars`);
+  await page.getByRole("link", { name: "Office hours Berlin" }).click();
+  assert.ok(await page.getByRole("table", { name: "Special days" }).getByText("Christmas Day").isVisible());
+  await page.getByLabel("From", { exact: true }).fill("2026-11-23T08:00");
+  await page.getByLabel("To", { exact: true }).fill("2026-11-24T08:00");
+  await page.getByRole("button", { name: "Measure" }).click();
+  await page.getByRole("status").filter({ hasText: "10 h of working time" }).waitFor();
+});

@@ -134,6 +134,9 @@ async fn check_party(
     Ok(())
 }
 
+/// Names of the calendars and lower targets the entries refer to, for the journal.
+type Labels = std::collections::HashMap<Uuid, String>;
+
 /// Checks the targets' calendars and the lower targets they rest on.
 async fn check_targets(
     c: &mut Conn<'_>,
@@ -141,17 +144,21 @@ async fn check_targets(
     kind: AgreementType,
     own_id: Uuid,
     entries: &[TargetEntry],
-) -> Result<Vec<TargetSpec>, AppError> {
+    already_linked: &[Uuid],
+) -> Result<(Vec<TargetSpec>, Labels), AppError> {
     let inputs: Vec<TargetInput> = entries.iter().map(|e| e.target.clone()).collect();
     let specs = validate_targets(errors, &inputs);
+    let mut labels = Labels::new();
     for (i, e) in entries.iter().enumerate() {
         match e.calendar_id {
             None => errors
                 .add(&format!("targets[{i}].calendar_id"), "every target is measured on a business calendar"),
-            Some(id) if trellis_store::calendar::get(c, id).await?.is_none() => {
-                errors.add(&format!("targets[{i}].calendar_id"), "no such calendar");
-            }
-            Some(_) => {}
+            Some(id) => match trellis_store::calendar::get(c, id).await? {
+                None => errors.add(&format!("targets[{i}].calendar_id"), "no such calendar"),
+                Some(cal) => {
+                    labels.insert(id, cal.name);
+                }
+            },
         }
         let Some(lower) = e.supported_by else { continue };
         let field = format!("targets[{i}].supported_by");
@@ -161,6 +168,7 @@ async fn check_targets(
                 errors.add(&field, "a target cannot rest on its own agreement");
             }
             Some(t) => {
+                labels.insert(t.row.id, format!("{} {}", t.agreement_ref, describe(&t)));
                 let lower_kind = AgreementType::parse(&t.agreement_type);
                 if !lower_kind.is_some_and(|l| kind.may_rest_on(l)) {
                     let message = match kind {
@@ -173,13 +181,22 @@ async fn check_targets(
                         }
                     };
                     errors.add(&field, message);
-                } else if t.agreement_status == AgreementStatus::Terminated.as_str() {
+                } else if t.row.metric != e.target.metric {
+                    // A breach is attributed along the chain only between like targets.
+                    errors.add(
+                        &field,
+                        format!("rests on a {} target; choose one of the same metric", t.row.metric),
+                    );
+                } else if t.agreement_status == AgreementStatus::Terminated.as_str()
+                    && !already_linked.contains(&lower)
+                {
+                    // Links made before the lower agreement ended stay; new ones cannot be made.
                     errors.add(&field, format!("{} is terminated", t.agreement_ref));
                 }
             }
         }
     }
-    Ok(specs)
+    Ok((specs, labels))
 }
 
 /// Checks everything but the targets and writes it into `row`.
@@ -263,19 +280,25 @@ fn target_statements(
 }
 
 /// A line per target for the journal, so a reader sees what each version promised.
-fn target_summary(specs: &[TargetSpec], entries: &[TargetEntry]) -> Vec<String> {
+fn target_line(description: &str, calendar: &str, rests_on: Option<&str>) -> String {
+    match rests_on {
+        Some(lower) => format!("{description} on {calendar}, resting on {lower}"),
+        None => format!("{description} on {calendar}"),
+    }
+}
+
+fn target_summary(specs: &[TargetSpec], entries: &[TargetEntry], labels: &Labels) -> Vec<String> {
+    let label = |id: Option<Uuid>| id.map(|i| labels.get(&i).cloned().unwrap_or_else(|| i.to_string()));
     specs
         .iter()
         .zip(entries)
         .map(|(s, e)| {
-            let mut line = describe_target(s.metric, s.priority, s.threshold);
-            if let Some(c) = e.calendar_id {
-                line.push_str(&format!(" (calendar {c})"));
-            }
-            if let Some(t) = e.supported_by {
-                line.push_str(&format!(" resting on target {t}"));
-            }
-            line
+            let description = describe_target(s.metric, s.priority, s.threshold);
+            target_line(
+                &description,
+                &label(e.calendar_id).unwrap_or_default(),
+                label(e.supported_by).as_deref(),
+            )
         })
         .collect()
 }
@@ -284,12 +307,8 @@ fn stored_summary(targets: &[TargetLine]) -> Vec<String> {
     targets
         .iter()
         .map(|l| {
-            let mut line = l.describe();
-            line.push_str(&format!(" (calendar {})", l.target.row.calendar_id));
-            if let Some(t) = l.target.row.supported_by {
-                line.push_str(&format!(" resting on target {t}"));
-            }
-            line
+            let lower = l.supported_by.first().map(|t| format!("{} {}", t.agreement_ref, describe(t)));
+            target_line(&l.describe(), &l.target.calendar_name, lower.as_deref())
         })
         .collect()
 }
@@ -332,10 +351,11 @@ pub async fn create(app: &App, actor: &Actor, input: AgreementInput) -> Result<A
         Some(kind) => {
             row.agreement_type = kind.as_str().into();
             apply(&mut c, &mut errors, kind, &input, &mut row).await?;
-            check_targets(&mut c, &mut errors, kind, row.id, &input.targets).await?
+            check_targets(&mut c, &mut errors, kind, row.id, &input.targets, &[]).await?
         }
-        None => Vec::new(),
+        None => (Vec::new(), Labels::new()),
     };
+    let (specs, labels) = specs;
     errors.into_result()?;
     entries_match(&specs, &input.targets)?;
     let mut tx = app.db.begin().await?;
@@ -352,7 +372,7 @@ pub async fn create(app: &App, actor: &Actor, input: AgreementInput) -> Result<A
     changes.initial("supplier_id", row.supplier_id);
     changes.initial("owner_id", row.owner_id);
     field_changes(&mut changes, None, &row);
-    changes.initial("targets", target_summary(&specs, &input.targets));
+    changes.initial("targets", target_summary(&specs, &input.targets, &labels));
     let mut statements = vec![store::insert(&row)];
     statements.extend(target_statements(row.id, &[], &specs, &input.targets));
     journal::record_with(
@@ -550,7 +570,8 @@ pub async fn update(
     let mut next = r0.clone();
     let mut c = app.db.read();
     apply(&mut c, &mut errors, kind, &input, &mut next).await?;
-    let specs = check_targets(&mut c, &mut errors, kind, r0.id, &input.targets).await?;
+    let linked: Vec<Uuid> = current.targets.iter().filter_map(|l| l.target.row.supported_by).collect();
+    let (specs, labels) = check_targets(&mut c, &mut errors, kind, r0.id, &input.targets, &linked).await?;
     errors.into_result()?;
     entries_match(&specs, &input.targets)?;
     // A target others rest on cannot be dropped: the chain above it would silently break.
@@ -572,7 +593,11 @@ pub async fn update(
     }
     let mut changes = Changes::default();
     field_changes(&mut changes, Some(r0), &next);
-    changes.compare("targets", stored_summary(&current.targets), target_summary(&specs, &input.targets));
+    changes.compare(
+        "targets",
+        stored_summary(&current.targets),
+        target_summary(&specs, &input.targets, &labels),
+    );
     if changes.is_empty() {
         return Ok(current);
     }
@@ -597,7 +622,14 @@ async fn save(
     let mut c = tx.conn();
     let saved = c.execute(store::update(&next, expected_version)).await? == 1;
     if saved {
-        c.execute_batch(statements).await?;
+        c.execute_batch(statements).await.map_err(|e| match e {
+            // A target named here was removed, or one removed here was rested on, meanwhile.
+            trellis_store::StoreError::ForeignKey(_) => AppError::conflict(
+                "agreement.targets_changed",
+                "a target this change names or removes was changed meanwhile; reload and try again",
+            ),
+            other => other.into(),
+        })?;
     }
     record::journal_saved(
         &mut c,

@@ -91,7 +91,14 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> Result<CalendarDetail, A
     load(&mut app.db.read(), id).await?.ok_or(AppError::NotFound)
 }
 
+/// At most this many special days in one version (several years of holidays fit easily).
+pub const SPECIAL_DAYS_MAX: usize = 2_000;
+
 fn check_calendar(errors: &mut ValidationErrors, calendar: &Calendar) {
+    if calendar.special_days.len() > SPECIAL_DAYS_MAX {
+        errors.add("special_days", format!("at most {SPECIAL_DAYS_MAX} special days; import fewer years"));
+        return;
+    }
     if let Err(problems) = calendar.validate() {
         for p in problems {
             errors.add(&p.field(), p.to_string());
@@ -174,10 +181,23 @@ pub async fn update(
     row.description =
         errors.text("description", change.description.as_deref().unwrap_or(&row.description), NOTE_MAX);
     let note = errors.text("note", change.note.trim(), NOTE_MAX);
+    if change.calendar.is_none() && change.effective_from.is_some() {
+        errors
+            .add("effective_from", "applies to a new definition; send the hours or special days that change");
+    }
     let effective_from = change.effective_from.unwrap_or(now);
-    // A version taking effect in the past would change time already measured under the old one.
+    // A version taking effect in the past would change time already measured under the old one;
+    // one taking effect before a version already scheduled would be overtaken by it.
     if effective_from < now {
         errors.add("effective_from", "cannot be in the past: time already measured would change");
+    } else if let Some(last) = current.latest().filter(|l| effective_from < l.effective_from) {
+        errors.add(
+            "effective_from",
+            format!(
+                "version {} takes effect at {}; a new version cannot take effect before it",
+                last.version, last.effective_from
+            ),
+        );
     }
     let unchanged =
         change.calendar.as_ref().is_none_or(|c| current.latest().is_some_and(|l| l.calendar == *c));
@@ -253,10 +273,14 @@ pub async fn import_holidays(
 }
 
 fn merge_special_days(days: &mut Vec<SpecialDay>, imported: Vec<SpecialDay>) {
-    days.retain(|d| !imported.iter().any(|i| i.date == d.date));
-    days.extend(imported);
-    days.sort_by_key(|d| d.date);
+    let mut by_date: std::collections::BTreeMap<jiff::civil::Date, SpecialDay> =
+        days.drain(..).map(|d| (d.date, d)).collect();
+    by_date.extend(imported.into_iter().map(|d| (d.date, d)));
+    days.extend(by_date.into_values());
 }
+
+/// The longest interval measured in one request.
+pub const MEASURE_MAX: SignedDuration = trellis_domain::calendar::SEARCH_HORIZON;
 
 /// Working time between two instants, each moment measured by the version in force at it.
 #[derive(Debug, Clone)]
@@ -276,6 +300,10 @@ pub async fn measure(
     let detail = get(app, actor, id).await?;
     if to < from {
         return Err(ValidationErrors::single("to", "must not be before from").into());
+    }
+    // The walk is linear in the days covered: a bound keeps one request from holding a worker.
+    if to.duration_since(from) > MEASURE_MAX {
+        return Err(ValidationErrors::single("to", "measure at most three years at a time").into());
     }
     let working = detail.history().working_time(from, to);
     let mut versions: Vec<i64> = detail.in_force_at(from).map(|v| v.version).into_iter().collect();

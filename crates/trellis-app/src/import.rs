@@ -228,6 +228,8 @@ async fn prepare_row(
             if ci_type.is_none() && !type_name.is_empty() {
                 row.problem("type", format!("no CI type {:?}", row.get("type")));
             }
+            // Without a type (empty or unknown) the rest of the row is still checked; its
+            // attributes then have no schema to be checked against.
             let known: Vec<&str> = kind.columns().iter().map(|(c, _)| *c).collect();
             let mut attributes = Map::new();
             for (i, h) in row.headers.iter().enumerate().filter(|(_, h)| !known.contains(&h.as_str())) {
@@ -261,11 +263,6 @@ async fn prepare_row(
                 licence_seats: row.number("licence_seats"),
                 attributes,
             };
-            if input.ci_type_id.is_none() {
-                // The type's own problem is already noted; the rest of the row is still checked
-                // against no schema.
-                return Ok(None);
-            }
             ci::prepare(c, &input, now).await.map(Prepared::Ci)
         }
     };
@@ -403,7 +400,13 @@ async fn store_all(
             Prepared::Supplier(row) => supplier::insert_new(&mut c, actor, now, row).await?,
             Prepared::Ci(row) => ci::insert_new(&mut c, actor, now, row).await?,
             Prepared::Customer(row) => {
-                identity::insert_customer(&mut c, &row).await?;
+                identity::insert_customer(&mut c, &row).await.map_err(|e| match e {
+                    trellis_store::StoreError::Unique(_) => AppError::conflict(
+                        "import.name_taken",
+                        format!("a customer named {:?} was added meanwhile; nothing was imported", row.name),
+                    ),
+                    other => other.into(),
+                })?;
                 row.name
             }
         };

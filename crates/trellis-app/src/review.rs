@@ -5,7 +5,6 @@
 use crate::platform::RecordHandle;
 use crate::record;
 use crate::{Actor, App, AppError, journal};
-use serde_json::json;
 use trellis_domain::access::Action;
 use trellis_domain::journal::{Change, JournalAction};
 use trellis_domain::record::RecordKind;
@@ -54,8 +53,16 @@ async fn checked(
     spec.ok_or_else(|| AppError::Internal("validated review".into()))
 }
 
-fn summary(r: &ReviewRow) -> serde_json::Value {
-    json!({"id": r.id, "scheduled_on": r.scheduled_on, "held_on": r.held_on, "rating": r.rating})
+/// The review as its journal line reads: "planned 2026-12-01", "held 2026-12-01 (rating 4/5)".
+fn summary(r: &ReviewRow) -> String {
+    let mut line = match &r.held_on {
+        Some(h) => format!("held {h}"),
+        None => format!("planned {}", r.scheduled_on),
+    };
+    if let Some(rating) = r.rating {
+        line.push_str(&format!(" (rating {rating}/5)"));
+    }
+    line
 }
 
 fn write(row: &mut ReviewRow, spec: ReviewSpec, customer_id: Option<Uuid>) {

@@ -215,14 +215,14 @@ pub async fn resting_on(c: &mut Conn<'_>, id: Uuid) -> Result<Vec<TargetView>, S
     .await
 }
 
-/// Targets of agreements of these types (what a higher target may rest on), by agreement.
+/// Targets of agreements of these types (what a higher target may rest on), by agreement;
+/// terminated ones too, so a form can show a link made before the agreement ended.
 pub async fn targets_of_types(c: &mut Conn<'_>, types: &[&str]) -> Result<Vec<TargetView>, StoreError> {
     let mut q = ListQuery::new(TARGET_SELECT, "g.id");
     let types: Vec<String> = types.iter().map(|t| (*t).to_owned()).collect();
     q.any_of("a.agreement_type", &types);
-    q.and("a.status <> 'terminated'");
     let (sql, args) = q.into_parts();
-    c.all(Sql::dynamic(format!("{sql} ORDER BY a.ref, g.position LIMIT 1000"), args)).await
+    c.all(Sql::dynamic(format!("{sql} ORDER BY a.ref, g.position LIMIT 5000"), args)).await
 }
 
 pub fn insert_target(t: &TargetRow) -> Sql {

@@ -255,5 +255,6 @@ pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
     }
     let ids: Vec<_> = customers.iter().map(|c| c.id).collect();
     let services = crate::demo_catalogue::load(app, &admin, &manager, &agents[0], &portal, &ids).await?;
-    Ok(DemoSummary { users, incidents: refs.len(), services })
+    crate::demo_agreements::load(app, &manager, &ids, teams[1].id, &services).await?;
+    Ok(DemoSummary { users, incidents: refs.len(), services: services.len() })
 }

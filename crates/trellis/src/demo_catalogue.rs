@@ -72,7 +72,8 @@ fn schema(v: serde_json::Value) -> anyhow::Result<Vec<AttributeDef>> {
     serde_json::from_value(v).context("demo CI type schema")
 }
 
-/// Loads services, CI types, CIs, relationships and complaints.
+/// Loads services, CI types, CIs, relationships and complaints; returns the service ids in the
+/// order of `SERVICES`.
 pub async fn load(
     app: &App,
     admin: &Actor,
@@ -80,7 +81,7 @@ pub async fn load(
     agent: &Actor,
     portal: &[Actor; 3],
     customers: &[Uuid],
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<Uuid>> {
     let types = [
         (
             "Server",
@@ -189,5 +190,5 @@ pub async fn load(
     let v = complaint::update(app, manager, &r, 2, patch).await?;
     complaint::transition(app, manager, &r, "actioned", Some(v.row.version)).await?;
     complaint::transition(app, manager, &r, "closed", None).await?;
-    Ok(services.len())
+    Ok(services)
 }

@@ -5,5 +5,6 @@ pub mod bench;
 pub mod bench_impact;
 pub mod config;
 pub mod demo;
+pub mod demo_agreements;
 pub mod demo_catalogue;
 pub mod server;

@@ -174,7 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(&config).await?;
             let summary = trellis::demo::load(&app).await?;
             println!(
-                "Demo data loaded: {} incidents, {} services with their CMDB. Log in with any of these (password: {}):",
+                "Demo data loaded: {} incidents, {} services with their CMDB, agreements and suppliers. Log in with any of these (password: {}):",
                 summary.incidents,
                 summary.services,
                 trellis::demo::DEMO_PASSWORD

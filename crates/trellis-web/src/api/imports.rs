@@ -78,10 +78,20 @@ pub async fn import(
     ApiActor(actor): ApiActor,
     Path(kind): Path<String>,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    text: String,
+    bytes: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let kind = ImportKind::parse(&kind).ok_or(trellis_app::AppError::NotFound)?;
-    let report = app::run(&s.app, &actor, kind, &text, q.dry_run, &Progress::default()).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation.failed",
+            "the file is not UTF-8 text".to_owned(),
+        );
+        p.errors =
+            vec![FieldProblem { field: "line 1: ".into(), message: "save the file as UTF-8 CSV".into() }];
+        crate::problem::ApiError::from(p)
+    })?;
+    let report = app::run(&s.app, &actor, kind, text, q.dry_run, &Progress::default()).await?;
     if q.dry_run {
         return Ok(axum::Json(report_dto(report)).into_response());
     }

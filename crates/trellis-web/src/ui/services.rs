@@ -106,6 +106,8 @@ struct DetailPage {
     affected_customers: Vec<(String, String)>,
     offerings: Vec<super::offerings::OfferingItem>,
     can_manage: bool,
+    /// Service reviews with customers (staff who read agreements).
+    reviews: Option<super::reviews::Reviews>,
     p: Platform,
 }
 
@@ -135,8 +137,15 @@ pub async fn detail_page(s: &AppState, actor: &Actor, key: &str, message: Option
     } else {
         (None, Vec::new())
     };
+    let reviews = if actor.may(Action::AgreementRead) {
+        let receivers = d.customers.iter().map(|(id, name)| (id.to_string(), name.clone())).collect();
+        Some(super::reviews::section(s, actor, &h, receivers).await?)
+    } else {
+        None
+    };
     Ok(render(&DetailPage {
         nav: Nav::new(actor, "services"),
+        reviews,
         i: Row::of(&d.view),
         customers: d.customers.into_iter().map(|c| c.1).collect(),
         is_staff: actor.role.is_staff(),

@@ -233,6 +233,37 @@ async fn the_sla_ola_contract_chain_is_visible_from_both_ends() {
     let by_supplier = body(t.get(&manager, &format!("/api/v1/agreements?supplier={supplier}")).await).await;
     assert_eq!(by_supplier["items"].as_array().map(Vec::len), Some(1));
 
+    // A chain links like with like: a response target cannot rest on a resolution target.
+    let r = t
+        .patch(&manager, "/api/v1/agreements/AGR-000003", Some(2), json!({"targets": [
+            {"metric": "response", "priority": "p1", "minutes": 15, "calendar_id": calendar, "supported_by": ola_p1}]}))
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["errors"][0]["field"], "targets[0].supported_by");
+    // Once the contract ends, the OLA keeps its link and can still be edited; a new link to it cannot be made.
+    let r = t.post(&manager, "/api/v1/agreements/AGR-000001/transitions", json!({"to": "terminated"})).await;
+    assert_eq!(body(r).await["status"], "terminated");
+    let r = t
+        .patch(
+            &manager,
+            "/api/v1/agreements/AGR-000002",
+            Some(2),
+            json!({"title": "Network team OLA (2027)"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    let r = t
+        .post(
+            &manager,
+            "/api/v1/agreements",
+            json!({"title": "Another OLA", "agreement_type": "ola", "team_id": team,
+            "service_id": service, "targets": [{"metric": "resolution", "priority": "p1", "minutes": 60,
+            "calendar_id": calendar, "supported_by": contract_p1}]}),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(p["errors"][0]["message"].as_str().unwrap_or("").contains("AGR-000001 is terminated"), "{p}");
+
     // Agents read agreements; only managers make them; customers see none of it.
     let agent = t.user("avery@provider.example", "agent", None).await;
     assert_eq!(t.get(&agent, "/api/v1/agreements/AGR-000003").await.status(), StatusCode::OK);
@@ -313,14 +344,31 @@ async fn editing_a_calendar_leaves_measurements_made_under_the_old_version_uncha
     let r = t.patch(&manager, &path, Some(2), json!({"week": {}, "effective_from": yesterday})).await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["errors"][0]["field"], "effective_from");
+    // A version cannot take effect before one already scheduled, nor come without a definition.
+    let next_month = (t.clock.now() + SignedDuration::from_hours(24 * 30)).to_string();
+    let r = t.patch(&manager, &path, Some(2), json!({"week": {}, "effective_from": next_month})).await;
+    assert_eq!(r.status(), StatusCode::OK, "closed from next month");
+    let r = t.patch(&manager, &path, Some(3), json!({"special_days": []})).await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(p["errors"][0]["message"].as_str().unwrap_or("").contains("version 3 takes effect"), "{p}");
+    let r = t.patch(&manager, &path, Some(3), json!({"effective_from": next_month})).await;
+    assert_eq!(problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "effective_from");
+    // Measuring is bounded: ten years in one request is refused.
+    let r = t.get(&manager, &format!("{path}/working-time?from={}&to={}", at(-3700), at(0))).await;
+    assert_eq!(problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "to");
     // A bad shift is named by its day and changes nothing.
     let r = t
-        .patch(&manager, &path, Some(2), json!({"week": {"monday": [{"start": "09:00", "end": "09:00"}]}}))
+        .patch(
+            &manager,
+            &path,
+            Some(3),
+            json!({"week": {"monday": [{"start": "09:00", "end": "09:00"}]}, "effective_from": next_month}),
+        )
         .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["errors"][0]["field"], "week.monday");
     let unchanged = body(t.get(&manager, &path).await).await;
-    assert_eq!(unchanged["versions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(unchanged["versions"].as_array().map(Vec::len), Some(3));
     let _: Timestamp =
         unchanged["in_force"]["effective_from"].as_str().expect("instant").parse().expect("rfc 3339");
 }

@@ -92,6 +92,31 @@ async fn a_csv_file_with_one_bad_row_imports_nothing_and_names_the_row_and_the_r
         "{got:?}"
     );
     assert!(got[0].1.contains("3 fields where the header has 6"), "{got:?}");
+    // A row without a type is a bad row too, and the rest of it is still checked.
+    let r = import(
+        &t,
+        &t.admin_token,
+        "cis",
+        false,
+        "name,type,criticality
+db-09,,urgent
+",
+    )
+    .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let fields: Vec<&str> =
+        p["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["line 2: criticality", "line 2: type"]);
+    // A file that is not UTF-8 is named as such.
+    let latin1 = t
+        .client
+        .post(t.at("/api/v1/imports/cis"))
+        .bearer_auth(&t.admin_token)
+        .body(vec![b'n', b'a', b'm', b'e', b'\n', 0xE9, b'\n'])
+        .send()
+        .await
+        .expect("import");
+    problem(latin1, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(got[2].1.contains("no CI type \"Router\""), "{got:?}");
     assert_eq!(count(&t, "/api/v1/cis").await, 0);
 
