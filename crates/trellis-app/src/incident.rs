@@ -265,16 +265,12 @@ pub async fn transition(
     let changes = record::plan_move(&current.row.status, current.row.version, to, expected_version)?;
     let mut next = current.row.clone();
     next.status = to.as_str().into();
-    write_change(
-        &mut c,
-        actor,
-        app.now(),
-        &mut next,
-        current.row.version,
-        JournalAction::Transitioned,
-        &changes.0,
-    )
-    .await?;
+    let now = app.now();
+    write_change(&mut c, actor, now, &mut next, current.row.version, JournalAction::Transitioned, &changes.0)
+        .await?;
+    if to == IncidentStatus::Resolved {
+        crate::survey::on_resolved(&mut c, &next, micros(now)).await?;
+    }
     tx.commit().await?;
     store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }

@@ -20,6 +20,7 @@ mod record;
 pub mod review;
 pub mod service;
 pub mod supplier;
+pub mod survey;
 
 pub use error::AppError;
 pub use trellis_store::{Db, DbOptions};
@@ -156,5 +157,6 @@ pub mod views {
     pub use trellis_store::review::ReviewView;
     pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};
     pub use trellis_store::supplier::{Filter as SupplierFilter, SupplierView};
+    pub use trellis_store::survey::{ScoreRow, SurveyView};
     pub use trellis_store::{from_micros, micros};
 }

@@ -22,6 +22,7 @@ pub mod schema;
 pub mod service;
 pub mod sqlite_writer;
 pub mod supplier;
+pub mod survey;
 
 pub use db::{Backend, Conn, Db, DbOptions, Sql, Tx, Val};
 

@@ -14,6 +14,7 @@ pub mod platform;
 pub mod reviews;
 pub mod services;
 pub mod suppliers;
+pub mod surveys;
 
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
          (name = "complaints", description = "Complaints lodged by customers, investigated, actioned and closed"),
          (name = "agreements", description = "SLAs, OLAs and underpinning contracts with targets on business calendars, the chain of support between targets, reviews and coming dates"),
          (name = "suppliers", description = "External and internal suppliers and their performance reviews"),
+         (name = "surveys", description = "Customer-satisfaction surveys: sent when a ticket is resolved or in rounds, answered on the portal, scored per service and customer"),
          (name = "import", description = "CSV import with a dry run; a file with any bad row imports nothing"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
 )]
@@ -114,6 +116,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendars::working_time))
         .routes(routes!(calendars::due))
         .routes(routes!(imports::import))
+        .routes(routes!(surveys::scores))
+        .routes(routes!(surveys::list, surveys::send))
+        .routes(routes!(surveys::answer))
         .routes(routes!(incidents::list, incidents::create))
         .routes(routes!(incidents::get, incidents::update))
         .routes(routes!(incidents::transition))

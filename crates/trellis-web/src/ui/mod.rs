@@ -16,6 +16,7 @@ pub mod record;
 pub mod reviews;
 pub mod services;
 pub mod suppliers;
+pub mod surveys;
 
 use crate::extract::SESSION_COOKIE;
 use crate::state::AppState;
@@ -76,6 +77,8 @@ pub fn router() -> Router<AppState> {
         .route("/calendars", get(calendars::list).post(calendars::create))
         .route("/calendars/{id}", get(calendars::detail).post(calendars::update))
         .route("/calendars/{id}/holidays", post(calendars::import))
+        .route("/surveys", get(surveys::show).post(surveys::send))
+        .route("/surveys/{id}/answer", post(surveys::answer))
         .route("/imports", get(imports::list).post(imports::start))
         .route("/imports/{id}", get(imports::show))
         .route("/admin/users", get(admin::users).post(admin::create_user))

@@ -14,4 +14,5 @@ mod offerings;
 mod ops;
 mod platform;
 mod schema;
+mod surveys;
 mod ui;
