@@ -230,7 +230,15 @@ pub(crate) fn prepare_customer(new: &NewCustomer, now: i64) -> Result<CustomerRo
     let name = errors.required_line("name", &new.name, 200);
     let notes = errors.text("notes", &new.notes, 5000);
     errors.into_result()?;
-    Ok(CustomerRow { id: Uuid::now_v7(), name, notes, version: 1, created_at: now, updated_at: now })
+    Ok(CustomerRow {
+        id: Uuid::now_v7(),
+        name,
+        notes,
+        relationship_manager_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
 }
 
 pub async fn create_customer(app: &App, actor: &Actor, new: NewCustomer) -> Result<CustomerRow, AppError> {
@@ -242,6 +250,32 @@ pub async fn create_customer(app: &App, actor: &Actor, new: NewCustomer) -> Resu
     })?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Names the provider's person who owns the relationship with a customer (an active agent,
+/// manager or administrator), or nobody.
+pub async fn set_relationship_manager(
+    app: &App,
+    actor: &Actor,
+    customer_id: Uuid,
+    expected_version: i64,
+    manager: Option<Uuid>,
+) -> Result<CustomerRow, AppError> {
+    actor.require(Action::CustomerManage)?;
+    let mut c = app.db.read();
+    let current = store::get_customer(&mut c, customer_id).await?.ok_or(AppError::NotFound)?;
+    crate::record::expect_version(current.version, Some(expected_version))?;
+    let mut errors = ValidationErrors::default();
+    crate::record::check_staff_user(&mut c, &mut errors, "relationship_manager_id", manager).await?;
+    errors.into_result()?;
+    let mut tx = app.db.begin().await?;
+    let at = micros(app.now());
+    if !store::set_relationship_manager(&mut tx.conn(), customer_id, manager, expected_version, at).await? {
+        return Err(AppError::VersionMismatch { current: expected_version + 1 });
+    }
+    tx.commit().await?;
+    tracing::info!(by = %actor.email, customer = %customer_id, "relationship manager set");
+    store::get_customer(&mut app.db.read(), customer_id).await?.ok_or(AppError::NotFound)
 }
 
 /// Customers the actor may see: all for staff, their own for a customer user.

@@ -5,12 +5,12 @@ use crate::platform::RecordHandle;
 use crate::record::{self, Changes};
 use crate::{Actor, App, AppError, journal};
 use trellis_domain::access::Action;
-use trellis_domain::journal::JournalAction;
+use trellis_domain::journal::{Change, JournalAction};
 use trellis_domain::lifecycle::parse_named;
 use trellis_domain::record::{RecordKey, RecordKind};
 use trellis_domain::supplier::{NAME_MAX, SupplierStatus, SupplierType, TEXT_MAX};
 use trellis_domain::validation::ValidationErrors;
-use trellis_store::supplier::{self as store, Filter, SupplierRow, SupplierView};
+use trellis_store::supplier::{self as store, DisputeRow, DisputeView, Filter, SupplierRow, SupplierView};
 use trellis_store::{Conn, micros, refs};
 use uuid::Uuid;
 
@@ -226,4 +226,136 @@ pub async fn transition(
     let mut next = current.row.clone();
     next.status = to.as_str().into();
     save(app, actor, next, current.row.version, JournalAction::Transitioned, &changes).await
+}
+
+/// A dispute as raised: about the supplier, or one of its contracts.
+#[derive(Debug, Clone, Default)]
+pub struct NewDispute {
+    pub subject: String,
+    pub description: String,
+    pub raised_on: String,
+    pub agreement_id: Option<Uuid>,
+}
+
+fn today(app: &App) -> jiff::civil::Date {
+    app.now().to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// A date on a dispute: as `YYYY-MM-DD`, not in the future.
+fn past_date(errors: &mut ValidationErrors, field: &str, text: &str, today: jiff::civil::Date) -> String {
+    match trellis_domain::ci::parse_date(text) {
+        Some(d) if d > today => errors.add(field, "cannot be in the future"),
+        Some(d) => return d.to_string(),
+        None => errors.add(field, "must be a date (YYYY-MM-DD)"),
+    }
+    String::new()
+}
+
+pub async fn disputes(app: &App, actor: &Actor, key: &str) -> Result<Vec<DisputeView>, AppError> {
+    let s = get(app, actor, key).await?;
+    Ok(store::disputes_of(&mut app.db.read(), s.row.id).await?)
+}
+
+/// Raises a dispute; it is journalled on the supplier.
+pub async fn raise_dispute(
+    app: &App,
+    actor: &Actor,
+    key: &str,
+    new: NewDispute,
+) -> Result<DisputeView, AppError> {
+    let s = get(app, actor, key).await?;
+    actor.require(Action::AgreementManage)?;
+    let mut errors = ValidationErrors::default();
+    let subject = errors.required_line("subject", &new.subject, NAME_MAX);
+    let description = errors.text("description", &new.description, TEXT_MAX);
+    let raised_on = past_date(&mut errors, "raised_on", &new.raised_on, today(app));
+    if let Some(a) = new.agreement_id {
+        let found = trellis_store::agreement::get(&mut app.db.read(), &RecordKey::Id(a)).await?;
+        if found.is_none_or(|v| v.row.supplier_id != Some(s.row.id)) {
+            errors.add("agreement_id", "is not a contract with this supplier");
+        }
+    }
+    errors.into_result()?;
+    let now = app.now();
+    let row = DisputeRow {
+        id: Uuid::now_v7(),
+        supplier_id: s.row.id,
+        agreement_id: new.agreement_id,
+        subject,
+        description,
+        raised_on,
+        status: "open".into(),
+        resolution: String::new(),
+        resolved_on: None,
+        created_by: actor.journal_id(),
+        version: 1,
+        created_at: micros(now),
+        updated_at: micros(now),
+    };
+    let change = Change::new("dispute", (), format!("raised {}: {}", row.raised_on, row.subject));
+    let mut tx = app.db.begin().await?;
+    journal::record_with(
+        &mut tx.conn(),
+        vec![store::insert_dispute(&row)],
+        RecordKind::Supplier,
+        s.row.id,
+        actor,
+        now,
+        JournalAction::Updated,
+        &[change],
+    )
+    .await?;
+    tx.commit().await?;
+    store::dispute(&mut app.db.read(), row.id).await?.ok_or(AppError::NotFound)
+}
+
+/// Records how a dispute was resolved; a resolved dispute stays as it was resolved.
+pub async fn resolve_dispute(
+    app: &App,
+    actor: &Actor,
+    key: &str,
+    dispute_id: Uuid,
+    expected_version: i64,
+    resolution: &str,
+    resolved_on: &str,
+) -> Result<DisputeView, AppError> {
+    let s = get(app, actor, key).await?;
+    actor.require(Action::AgreementManage)?;
+    let current = store::dispute(&mut app.db.read(), dispute_id).await?;
+    let current = current.filter(|d| d.row.supplier_id == s.row.id).ok_or(AppError::NotFound)?;
+    record::expect_version(current.row.version, Some(expected_version))?;
+    if current.row.status == "resolved" {
+        return Err(AppError::conflict("dispute.resolved", "this dispute has been resolved"));
+    }
+    let mut errors = ValidationErrors::default();
+    let resolution = errors.text("resolution", resolution.trim(), TEXT_MAX);
+    if resolution.is_empty() {
+        errors.add("resolution", "record how the dispute was resolved");
+    }
+    let resolved_on = past_date(&mut errors, "resolved_on", resolved_on, today(app));
+    if !resolved_on.is_empty() && resolved_on < current.row.raised_on {
+        errors.add("resolved_on", "cannot be before the dispute was raised");
+    }
+    errors.into_result()?;
+    let now = app.now();
+    let mut row = current.row.clone();
+    row.status = "resolved".into();
+    row.resolution = resolution;
+    row.resolved_on = Some(resolved_on.clone());
+    row.version = expected_version + 1;
+    row.updated_at = micros(now);
+    let change = Change::new(
+        "dispute",
+        format!("open: {}", row.subject),
+        format!("resolved {resolved_on}: {}", row.subject),
+    );
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    if c.execute(store::resolve_dispute(&row, expected_version)).await? != 1 {
+        return Err(AppError::VersionMismatch { current: expected_version + 1 });
+    }
+    journal::record(&mut c, RecordKind::Supplier, s.row.id, actor, now, JournalAction::Updated, &[change])
+        .await?;
+    tx.commit().await?;
+    store::dispute(&mut app.db.read(), row.id).await?.ok_or(AppError::NotFound)
 }

@@ -8,29 +8,55 @@ pub struct CustomerRow {
     pub id: Uuid,
     pub name: String,
     pub notes: String,
+    /// The provider's person who owns the relationship with this customer.
+    pub relationship_manager_id: Option<Uuid>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-const CUSTOMER_COLS: &str = "id, name, notes, version, created_at, updated_at";
+const CUSTOMER_COLS: &str = "id, name, notes, relationship_manager_id, version, created_at, updated_at";
 
 pub async fn insert_customer(c: &mut Conn<'_>, r: &CustomerRow) -> Result<(), StoreError> {
     c.execute(
         Sql::new(
-            "INSERT INTO customers (id, name, name_key, notes, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO customers (id, name, name_key, notes, relationship_manager_id, version, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(r.id)
         .bind(&r.name)
         .bind(r.name.to_lowercase())
         .bind(&r.notes)
+        .bind(r.relationship_manager_id)
         .bind(r.version)
         .bind(r.created_at)
         .bind(r.updated_at),
     )
     .await?;
     Ok(())
+}
+
+/// Sets the relationship manager if the customer is still at `expected_version`.
+pub async fn set_relationship_manager(
+    c: &mut Conn<'_>,
+    id: Uuid,
+    manager: Option<Uuid>,
+    expected_version: i64,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            Sql::new(
+                "UPDATE customers SET relationship_manager_id = $1, version = version + 1, updated_at = $2 \
+                 WHERE id = $3 AND version = $4",
+            )
+            .bind(manager)
+            .bind(at)
+            .bind(id)
+            .bind(expected_version),
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 pub async fn list_customers(c: &mut Conn<'_>) -> Result<Vec<CustomerRow>, StoreError> {

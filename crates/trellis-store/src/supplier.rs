@@ -92,3 +92,80 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<SupplierView>, Op
     q.text(&["p.name", "p.ref"], f.text.as_deref());
     q.page(c, f.after, f.limit, |v: &SupplierView| v.row.id).await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DisputeRow {
+    pub id: Uuid,
+    pub supplier_id: Uuid,
+    pub agreement_id: Option<Uuid>,
+    pub subject: String,
+    pub description: String,
+    pub raised_on: String,
+    pub status: String,
+    pub resolution: String,
+    pub resolved_on: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DisputeView {
+    #[sqlx(flatten)]
+    pub row: DisputeRow,
+    pub agreement_ref: Option<String>,
+}
+
+const DISPUTE_SELECT: &str = "SELECT d.id, d.supplier_id, d.agreement_id, d.subject, d.description, d.raised_on, \
+     d.status, d.resolution, d.resolved_on, d.created_by, d.version, d.created_at, d.updated_at, a.ref AS agreement_ref \
+     FROM supplier_disputes d LEFT JOIN agreements a ON a.id = d.agreement_id";
+
+pub fn insert_dispute(r: &DisputeRow) -> Sql {
+    Sql::new(
+        "INSERT INTO supplier_disputes (id, supplier_id, agreement_id, subject, description, raised_on, status, \
+         resolution, resolved_on, created_by, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(r.id)
+    .bind(r.supplier_id)
+    .bind(r.agreement_id)
+    .bind(&r.subject)
+    .bind(&r.description)
+    .bind(&r.raised_on)
+    .bind(&r.status)
+    .bind(&r.resolution)
+    .bind(r.resolved_on.clone())
+    .bind(r.created_by)
+    .bind(r.version)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+}
+
+/// Records the resolution if the dispute is still at `expected_version`.
+pub fn resolve_dispute(r: &DisputeRow, expected_version: i64) -> Sql {
+    Sql::new(
+        "UPDATE supplier_disputes SET status = $1, resolution = $2, resolved_on = $3, version = $4, updated_at = $5 \
+         WHERE id = $6 AND version = $7",
+    )
+    .bind(&r.status)
+    .bind(&r.resolution)
+    .bind(r.resolved_on.clone())
+    .bind(r.version)
+    .bind(r.updated_at)
+    .bind(r.id)
+    .bind(expected_version)
+}
+
+/// A supplier's disputes, open ones first, newest first.
+pub async fn disputes_of(c: &mut Conn<'_>, supplier_id: Uuid) -> Result<Vec<DisputeView>, StoreError> {
+    c.all(Sql::dynamic(
+        format!("{DISPUTE_SELECT} WHERE d.supplier_id = $1 ORDER BY d.status, d.id DESC"),
+        vec![supplier_id.into()],
+    ))
+    .await
+}
+
+pub async fn dispute(c: &mut Conn<'_>, id: Uuid) -> Result<Option<DisputeView>, StoreError> {
+    c.opt(Sql::dynamic(format!("{DISPUTE_SELECT} WHERE d.id = $1"), vec![id.into()])).await
+}

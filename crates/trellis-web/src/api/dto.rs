@@ -325,9 +325,18 @@ pub struct Customer {
     pub id: Uuid,
     pub name: String,
     pub notes: String,
+    /// The provider's person who owns the relationship (8.3.2).
+    pub relationship_manager_id: Option<Uuid>,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCustomer {
+    /// An active agent, manager or administrator; null for nobody.
+    pub relationship_manager_id: Option<Uuid>,
 }
 
 impl From<trellis_app::views::CustomerRow> for Customer {
@@ -336,6 +345,7 @@ impl From<trellis_app::views::CustomerRow> for Customer {
             id: c.id,
             name: c.name,
             notes: c.notes,
+            relationship_manager_id: c.relationship_manager_id,
             version: c.version,
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),

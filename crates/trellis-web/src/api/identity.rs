@@ -131,6 +131,25 @@ pub async fn get_customer(
     Ok(axum::Json(app::get_customer(&s.app, &actor, id(&cid)?).await?.into()))
 }
 
+/// Name a customer's relationship manager (requires `If-Match`)
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "identity", request_body = UpdateCustomer,
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The version read")),
+    responses((status = 200, body = Customer), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+pub async fn update_customer(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<UpdateCustomer>,
+) -> ApiResult<Response> {
+    let cid = id(&cid)?;
+    app::get_customer(&s.app, &actor, cid).await?;
+    let version = require_if_match(&headers)?;
+    let c = app::set_relationship_manager(&s.app, &actor, cid, version, b.relationship_manager_id).await?;
+    Ok(super::with_etag(c.version, axum::Json(Customer::from(c))))
+}
+
 fn contact_dto(c: trellis_app::views::ContactRow) -> Contact {
     Contact {
         id: c.id,

@@ -220,6 +220,114 @@ pub async fn transition(
     Ok(with_etag(version, axum::Json(Supplier::from(v))))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dispute {
+    pub id: Uuid,
+    pub subject: String,
+    pub description: String,
+    /// The contract it is about, if one.
+    pub agreement: Option<String>,
+    pub raised_on: String,
+    /// open or resolved.
+    pub status: String,
+    pub resolution: String,
+    pub resolved_on: Option<String>,
+    pub version: i64,
+}
+
+fn dispute_dto(v: trellis_app::views::DisputeView) -> Dispute {
+    let r = v.row;
+    Dispute {
+        id: r.id,
+        subject: r.subject,
+        description: r.description,
+        agreement: v.agreement_ref,
+        raised_on: r.raised_on,
+        status: r.status,
+        resolution: r.resolution,
+        resolved_on: r.resolved_on,
+        version: r.version,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"subject": "Service credits for the March outage", "raised_on": "2026-11-02"}))]
+pub struct RaiseDispute {
+    pub subject: String,
+    #[serde(default)]
+    pub description: String,
+    /// YYYY-MM-DD, not in the future.
+    pub raised_on: String,
+    /// A contract with this supplier the dispute is about.
+    pub agreement_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveDispute {
+    pub resolution: String,
+    /// YYYY-MM-DD, not in the future nor before it was raised.
+    pub resolved_on: String,
+}
+
+/// Disputes with a supplier, open ones first
+#[utoipa::path(operation_id = "supplier_disputes", get, path = "/api/v1/suppliers/{key}/disputes", tag = "suppliers",
+    params(("key" = String, Path, description = "Reference or id")),
+    responses((status = 200, body = super::dto::Items<Dispute>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn disputes(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(key): Path<String>,
+) -> ApiResult<axum::Json<super::dto::Items<Dispute>>> {
+    let items = app::disputes(&s.app, &actor, &key).await?.into_iter().map(dispute_dto).collect();
+    Ok(axum::Json(super::dto::Items { items }))
+}
+
+/// Raise a dispute with a supplier (managers)
+#[utoipa::path(operation_id = "raise_supplier_dispute", post, path = "/api/v1/suppliers/{key}/disputes", tag = "suppliers",
+    request_body = RaiseDispute, params(("key" = String, Path, description = "Reference or id")),
+    responses((status = 201, body = Dispute), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn raise_dispute(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(key): Path<String>,
+    ApiJson(b): ApiJson<RaiseDispute>,
+) -> ApiResult<Response> {
+    let new = app::NewDispute {
+        subject: b.subject,
+        description: b.description,
+        raised_on: b.raised_on,
+        agreement_id: b.agreement_id,
+    };
+    let d = app::raise_dispute(&s.app, &actor, &key, new).await?;
+    let location = format!("/api/v1/suppliers/{key}/disputes/{}", d.row.id);
+    let version = d.row.version;
+    Ok(created(&location, version, dispute_dto(d)))
+}
+
+/// Record how a dispute was resolved (managers; requires `If-Match`)
+#[utoipa::path(operation_id = "resolve_supplier_dispute", post, path = "/api/v1/suppliers/{key}/disputes/{id}/resolution", tag = "suppliers",
+    request_body = ResolveDispute,
+    params(("key" = String, Path, description = "Reference or id"), ("id" = Uuid, Path, description = "Dispute id"),
+        ("If-Match" = String, Header, description = "The version read")),
+    responses((status = 200, body = Dispute), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+pub async fn resolve_dispute(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((key, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<ResolveDispute>,
+) -> ApiResult<Response> {
+    let id = Uuid::parse_str(&id).map_err(|_| trellis_app::AppError::NotFound)?;
+    app::get(&s.app, &actor, &key).await?;
+    let version = require_if_match(&headers)?;
+    let d = app::resolve_dispute(&s.app, &actor, &key, id, version, &b.resolution, &b.resolved_on).await?;
+    let version = d.row.version;
+    Ok(with_etag(version, axum::Json(dispute_dto(d))))
+}
+
 crate::platform_routes!(
     kind = RecordKind::Supplier,
     collection = "suppliers",

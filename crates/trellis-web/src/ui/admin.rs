@@ -4,7 +4,7 @@ use super::{Nav, UiActor, UiResult, field_error, opt_uuid, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
@@ -136,7 +136,9 @@ async fn users_again(s: &AppState, actor: &Actor, f: &UserForm, e: AppError) -> 
 #[template(path = "admin_customers.html")]
 struct CustomersPage {
     nav: Option<Nav>,
-    customers: Vec<(String, String, String)>,
+    customers: Vec<CustomerItem>,
+    /// Who may be a relationship manager: (id, name).
+    staff: Vec<(String, String)>,
     message: Option<String>,
     errors: Vec<FieldError>,
     f_name: String,
@@ -157,18 +159,38 @@ pub struct CustomerForm {
     notes: String,
 }
 
+pub struct CustomerItem {
+    pub id: String,
+    pub name: String,
+    pub notes: String,
+    pub contacts: String,
+    pub relationship_manager: String,
+    pub version: i64,
+}
+
 async fn customers_page(s: &AppState, actor: &Actor, f: &CustomerForm) -> Result<CustomersPage, AppError> {
     actor.require(Action::CustomerManage)?;
+    let staff: Vec<(String, String)> =
+        super::staff_choices(s, actor).await?.into_iter().map(|(id, n)| (id.to_string(), n)).collect();
     let mut customers = Vec::new();
     for c in identity::list_customers(&s.app, actor).await? {
         let contacts = identity::list_contacts(&s.app, actor, c.id).await?;
         let contacts =
             contacts.into_iter().map(|k| format!("{} <{}>", k.name, k.email)).collect::<Vec<_>>().join(", ");
-        customers.push((c.name, c.notes, contacts));
+        let rm = c.relationship_manager_id.map(|id| id.to_string()).unwrap_or_default();
+        customers.push(CustomerItem {
+            id: c.id.to_string(),
+            name: c.name,
+            notes: c.notes,
+            contacts,
+            relationship_manager: rm,
+            version: c.version,
+        });
     }
     Ok(CustomersPage {
         nav: Nav::new(actor, "admin"),
         customers,
+        staff,
         message: None,
         errors: Vec::new(),
         f_name: f.name.clone(),
@@ -191,6 +213,47 @@ pub async fn create_customer(
         Err(e) => {
             let (errors, message) = form_error(e)?;
             let mut page = customers_page(&s, &actor, &f).await?;
+            let status = status_for(&errors);
+            page.errors = errors;
+            page.message = message;
+            Ok((status, render(&page)).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RelationshipForm {
+    #[serde(default)]
+    relationship_manager_id: String,
+    version: i64,
+}
+
+/// Names (or clears) a customer's relationship manager.
+pub async fn set_relationship_manager(
+    State(s): State<AppState>,
+    UiActor(actor): UiActor,
+    Path(id): Path<String>,
+    Form(f): Form<RelationshipForm>,
+) -> UiResult {
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let mut errors = Vec::new();
+    let manager = super::form_uuid(&mut errors, "relationship_manager_id", &f.relationship_manager_id);
+    let result = if errors.is_empty() {
+        identity::set_relationship_manager(&s.app, &actor, id, f.version, manager).await.map(|_| ())
+    } else {
+        Err(ValidationErrors(errors).into())
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/admin/customers").into_response()),
+        Err(AppError::VersionMismatch { .. }) => {
+            let mut page = customers_page(&s, &actor, &CustomerForm::default()).await?;
+            page.message =
+                Some("Someone else changed this customer meanwhile; here is the current state.".into());
+            Ok((StatusCode::CONFLICT, render(&page)).into_response())
+        }
+        Err(e) => {
+            let (errors, message) = form_error(e)?;
+            let mut page = customers_page(&s, &actor, &CustomerForm::default()).await?;
             let status = status_for(&errors);
             page.errors = errors;
             page.message = message;

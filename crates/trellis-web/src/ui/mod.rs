@@ -74,6 +74,8 @@ pub fn router() -> Router<AppState> {
         .route("/suppliers/new", get(suppliers::new_form))
         .route("/suppliers/{key}", get(suppliers::detail))
         .route("/suppliers/{key}/edit", get(suppliers::edit_form).post(suppliers::edit))
+        .route("/suppliers/{key}/disputes", post(suppliers::raise_dispute))
+        .route("/suppliers/{key}/disputes/{id}/resolution", post(suppliers::resolve_dispute))
         .route("/calendars", get(calendars::list).post(calendars::create))
         .route("/calendars/{id}", get(calendars::detail).post(calendars::update))
         .route("/calendars/{id}/holidays", post(calendars::import))
@@ -83,6 +85,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}", get(imports::show))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/customers", get(admin::customers).post(admin::create_customer))
+        .route("/admin/customers/{id}/relationship-manager", post(admin::set_relationship_manager))
         .route("/admin/teams", get(admin::teams).post(admin::create_team))
         .route("/admin/teams/members", post(admin::add_member))
 }

@@ -96,6 +96,7 @@ struct DetailPage {
     nav: Option<Nav>,
     i: Row,
     contracts: Vec<super::agreements::Row>,
+    disputes: Vec<trellis_app::views::DisputeView>,
     r: Reviews,
     p: Platform,
 }
@@ -110,7 +111,8 @@ pub async fn detail_page(s: &AppState, actor: &Actor, key: &str, message: Option
     let contracts =
         agreement::list(&s.app, actor, f).await?.0.iter().map(super::agreements::Row::of).collect();
     let r = reviews::section(s, actor, &h, Vec::new()).await?;
-    Ok(render(&DetailPage { nav: Nav::new(actor, "suppliers"), i: Row::of(&v), contracts, r, p }))
+    let disputes = app::disputes(&s.app, actor, key).await?;
+    Ok(render(&DetailPage { nav: Nav::new(actor, "suppliers"), i: Row::of(&v), contracts, disputes, r, p }))
 }
 
 pub async fn detail(State(s): State<AppState>, UiActor(actor): UiActor, Path(key): Path<String>) -> UiResult {
@@ -244,5 +246,59 @@ pub async fn edit(
     match result {
         Ok(v) => Ok(Redirect::to(&format!("/suppliers/{}", v.row.reference)).into_response()),
         Err(e) => form_again(&s, &actor, f, Some(reference), e).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DisputeForm {
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    raised_on: String,
+}
+
+pub async fn raise_dispute(
+    State(s): State<AppState>,
+    UiActor(actor): UiActor,
+    Path(key): Path<String>,
+    Form(f): Form<DisputeForm>,
+) -> UiResult {
+    let new = app::NewDispute {
+        subject: f.subject,
+        description: f.description,
+        raised_on: f.raised_on,
+        agreement_id: None,
+    };
+    match app::raise_dispute(&s.app, &actor, &key, new).await {
+        Ok(_) => Ok(Redirect::to(&format!("/suppliers/{key}#disputes")).into_response()),
+        Err(e) => {
+            record::detail_again(&s, &actor, trellis_domain::record::RecordKind::Supplier, &key, e).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResolutionForm {
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    resolved_on: String,
+    version: i64,
+}
+
+pub async fn resolve_dispute(
+    State(s): State<AppState>,
+    UiActor(actor): UiActor,
+    Path((key, id)): Path<(String, String)>,
+    Form(f): Form<ResolutionForm>,
+) -> UiResult {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    match app::resolve_dispute(&s.app, &actor, &key, id, f.version, &f.resolution, &f.resolved_on).await {
+        Ok(_) => Ok(Redirect::to(&format!("/suppliers/{key}#disputes")).into_response()),
+        Err(e) => {
+            record::detail_again(&s, &actor, trellis_domain::record::RecordKind::Supplier, &key, e).await
+        }
     }
 }

@@ -550,3 +550,50 @@ async fn a_manager_sets_up_a_calendar_and_an_sla_in_the_browser_pages() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.expect("html").contains("every target is measured on a business calendar"));
 }
+
+#[tokio::test]
+async fn a_dispute_with_a_supplier_is_raised_and_resolved() {
+    let t = TestApp::spawn().await;
+    let (manager, _service, _customer, _calendar, _supplier, _team) = setting(&t).await;
+    let today = t.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    let path = "/api/v1/suppliers/SUP-000001/disputes";
+    let r = t.post(&manager, path, json!({"subject": "Service credits", "raised_on": "2099-01-01"})).await;
+    assert_eq!(problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "raised_on");
+    let d = created(
+        t.post(&manager, path, json!({"subject": "Service credits for the outage", "raised_on": today}))
+            .await,
+        "dispute",
+    )
+    .await;
+    assert_eq!(d["status"], "open");
+    let resolution = format!("{path}/{}/resolution", id(&d));
+    let resolve = |version: i64, text: &str| {
+        t.client
+            .post(t.at(&resolution))
+            .bearer_auth(&manager)
+            .header("if-match", format!("\"{version}\""))
+            .json(&json!({"resolution": text, "resolved_on": today}))
+            .send()
+    };
+    let r = resolve(1, " ").await.expect("post");
+    assert_eq!(problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "resolution");
+    let r = resolve(1, "Two months of credits agreed").await.expect("post");
+    assert_eq!(body(r).await["status"], "resolved");
+    let r = resolve(2, "Again").await.expect("post");
+    assert_eq!(problem(r, StatusCode::CONFLICT).await["code"], "dispute.resolved");
+    let list = body(t.get(&manager, path).await).await;
+    assert_eq!(list["items"][0]["resolution"], "Two months of credits agreed");
+    let journal = body(t.get(&manager, "/api/v1/suppliers/SUP-000001/journal").await).await;
+    let lines: Vec<String> = journal["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["changes"][0]["field"] == "dispute")
+        .map(|e| e["changes"][0]["to"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].starts_with("resolved"), "{lines:?}");
+    let cookie = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = t.page(&cookie, "/suppliers/SUP-000001").await;
+    assert!(html.contains("Two months of credits agreed"), "{html}");
+}

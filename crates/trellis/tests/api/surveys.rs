@@ -101,3 +101,44 @@ async fn surveys_are_sent_on_resolution_and_in_rounds_and_scored_per_service_and
     let (_, html) = t.page(&mgr, "/surveys").await;
     assert!(html.contains("Per customer") && html.contains("Great"), "{html}");
 }
+
+#[tokio::test]
+async fn a_customer_is_given_a_relationship_manager() {
+    let t = TestApp::spawn().await;
+    let north = t.customer("Northwind Health").await;
+    let manager = t.user("morgan@provider.example", "manager", None).await;
+    let nina = t.user("nina@northwind.example", "customer", Some(&north)).await;
+    let me = body(t.get(&manager, "/api/v1/me").await).await;
+    let her = body(t.get(&nina, "/api/v1/me").await).await;
+    let path = format!("/api/v1/customers/{north}");
+    problem(
+        t.patch(&manager, &path, None, json!({"relationship_manager_id": me["id"]})).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    let r = t.patch(&manager, &path, Some(1), json!({"relationship_manager_id": her["id"]})).await;
+    assert_eq!(
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
+        "relationship_manager_id"
+    );
+    let r = t.patch(&manager, &path, Some(1), json!({"relationship_manager_id": me["id"]})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c = body(r).await;
+    assert_eq!((c["relationship_manager_id"].clone(), c["version"].clone()), (me["id"].clone(), json!(2)));
+    problem(
+        t.patch(&nina, &path, Some(2), json!({"relationship_manager_id": null})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    // From the administration page: cleared again.
+    let cookie = t.login(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD).await;
+    let r = t
+        .form(
+            &cookie,
+            &format!("/admin/customers/{north}/relationship-manager"),
+            &[("relationship_manager_id", ""), ("version", "2")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(body(t.get(&manager, &path).await).await["relationship_manager_id"].is_null());
+}
