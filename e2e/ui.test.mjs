@@ -196,7 +196,8 @@ test("a manager follows an SLA target down to the supplier contract and back", a
   // The calendar the SLA's P2 target runs on: a holiday, and a measurement.
   await page.goto(`${BASE}/calendars`);
   await page.getByRole("link", { name: "Office hours Berlin" }).click();
-  assert.ok(await page.getByRole("table", { name: "Special days" }).getByText("Christmas Day").isVisible());
+  await page.getByRole("heading", { name: "Office hours Berlin" }).waitFor();
+  await page.getByRole("table", { name: "Special days" }).getByText("Christmas Day").waitFor();
   await page.getByLabel("From", { exact: true }).fill("2026-11-23T08:00");
   await page.getByLabel("To", { exact: true }).fill("2026-11-24T08:00");
   await page.getByRole("button", { name: "Measure" }).click();

@@ -157,6 +157,6 @@ pub mod views {
     pub use trellis_store::review::ReviewView;
     pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};
     pub use trellis_store::supplier::{DisputeView, Filter as SupplierFilter, SupplierView};
-    pub use trellis_store::survey::{ScoreRow, SurveyView};
+    pub use trellis_store::survey::{ScheduleView, ScoreRow, SurveyView};
     pub use trellis_store::{from_micros, micros};
 }

@@ -6,7 +6,7 @@ use crate::{Actor, App, AppError};
 use trellis_domain::access::{Action, Role};
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::incident::IncidentRow;
-use trellis_store::survey::{self as store, ScoreRow, SurveyRow, SurveyView};
+use trellis_store::survey::{self as store, ScheduleRow, ScheduleView, ScoreRow, SurveyRow, SurveyView};
 use trellis_store::{Conn, identity, micros};
 use uuid::Uuid;
 
@@ -61,17 +61,29 @@ pub async fn send_round(
         errors.add("service_id", "the customer does not receive this service");
     }
     errors.into_result()?;
-    let users: Vec<Uuid> = identity::list_users(&mut c, Some(customer_id))
+    let mut tx = app.db.begin().await?;
+    let sent = insert_round(&mut tx.conn(), customer_id, service_id, micros(app.now())).await?;
+    if sent == 0 {
+        return Err(ValidationErrors::single("customer_id", "the customer has no portal users to ask").into());
+    }
+    tx.commit().await?;
+    Ok(sent)
+}
+
+/// Asks every active portal user of the customer; returns how many.
+async fn insert_round(
+    c: &mut Conn<'_>,
+    customer_id: Uuid,
+    service_id: Option<Uuid>,
+    now: i64,
+) -> Result<usize, AppError> {
+    let users: Vec<Uuid> = identity::list_users(c, Some(customer_id))
         .await?
         .into_iter()
         .filter(|u| u.active)
         .map(|u| u.id)
         .collect();
-    if users.is_empty() {
-        return Err(ValidationErrors::single("customer_id", "the customer has no portal users to ask").into());
-    }
-    let now = micros(app.now());
-    let statements = users
+    let statements: Vec<_> = users
         .iter()
         .map(|u| {
             store::insert(&SurveyRow {
@@ -89,10 +101,65 @@ pub async fn send_round(
             })
         })
         .collect();
-    let mut tx = app.db.begin().await?;
-    tx.conn().execute_batch(statements).await?;
-    tx.commit().await?;
+    c.execute_batch(statements).await?;
     Ok(users.len())
+}
+
+/// The longest interval between periodic rounds.
+pub const EVERY_DAYS_MAX: i64 = 366;
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Asks a customer's portal users every `every_days` days, the first round at once; `None` stops.
+pub async fn schedule(
+    app: &App,
+    actor: &Actor,
+    customer_id: Uuid,
+    every_days: Option<i64>,
+) -> Result<(), AppError> {
+    actor.require(Action::AgreementManage)?;
+    if identity::get_customer(&mut app.db.read(), customer_id).await?.is_none() {
+        return Err(ValidationErrors::single("customer_id", "no such customer").into());
+    }
+    if every_days.is_some_and(|d| !(7..=EVERY_DAYS_MAX).contains(&d)) {
+        return Err(ValidationErrors::single(
+            "every_days",
+            format!("must be from 7 to {EVERY_DAYS_MAX} days"),
+        )
+        .into());
+    }
+    let mut tx = app.db.begin().await?;
+    match every_days {
+        None => store::clear_schedule(&mut tx.conn(), customer_id).await?,
+        Some(d) => {
+            let row = ScheduleRow { customer_id, every_days: d, next_round_at: micros(app.now()) };
+            store::set_schedule(&mut tx.conn(), &row).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn schedules(app: &App, actor: &Actor) -> Result<Vec<ScheduleView>, AppError> {
+    actor.require(Action::AgreementRead)?;
+    Ok(store::schedules(&mut app.db.read()).await?)
+}
+
+/// Sends every periodic round that is due (the server runs this every few minutes). Each round
+/// is claimed in the transaction that sends it, so several processes never send one twice.
+pub async fn send_due_rounds(app: &App) -> Result<usize, AppError> {
+    let now = micros(app.now());
+    let mut sent = 0;
+    for due in store::due_schedules(&mut app.db.read(), now).await? {
+        // The next round counts from now: a server that was down sends one round, not a backlog.
+        let next = now + due.every_days * DAY_MICROS;
+        let mut tx = app.db.begin().await?;
+        let mut c = tx.conn();
+        if store::claim_round(&mut c, &due, next).await? {
+            sent += insert_round(&mut c, due.customer_id, None, now).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(sent)
 }
 
 /// A customer user's own surveys; staff who read agreements see every survey.

@@ -128,3 +128,66 @@ pub async fn scores_by_customer(c: &mut Conn<'_>) -> Result<Vec<ScoreRow>, Store
     ))
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScheduleRow {
+    pub customer_id: Uuid,
+    pub every_days: i64,
+    pub next_round_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScheduleView {
+    #[sqlx(flatten)]
+    pub row: ScheduleRow,
+    pub customer_name: String,
+}
+
+/// Sets (or replaces) a customer's schedule.
+pub async fn set_schedule(c: &mut Conn<'_>, r: &ScheduleRow) -> Result<(), StoreError> {
+    c.execute(Sql::new("DELETE FROM survey_schedules WHERE customer_id = $1").bind(r.customer_id)).await?;
+    c.execute(
+        Sql::new("INSERT INTO survey_schedules (customer_id, every_days, next_round_at) VALUES ($1, $2, $3)")
+            .bind(r.customer_id)
+            .bind(r.every_days)
+            .bind(r.next_round_at),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_schedule(c: &mut Conn<'_>, customer_id: Uuid) -> Result<(), StoreError> {
+    c.execute(Sql::new("DELETE FROM survey_schedules WHERE customer_id = $1").bind(customer_id)).await?;
+    Ok(())
+}
+
+pub async fn schedules(c: &mut Conn<'_>) -> Result<Vec<ScheduleView>, StoreError> {
+    c.all(Sql::new(
+        "SELECT s.customer_id, s.every_days, s.next_round_at, cu.name AS customer_name \
+         FROM survey_schedules s JOIN customers cu ON cu.id = s.customer_id ORDER BY cu.name_key",
+    ))
+    .await
+}
+
+pub async fn due_schedules(c: &mut Conn<'_>, now: i64) -> Result<Vec<ScheduleRow>, StoreError> {
+    c.all(
+        Sql::new(
+            "SELECT customer_id, every_days, next_round_at FROM survey_schedules WHERE next_round_at <= $1",
+        )
+        .bind(now),
+    )
+    .await
+}
+
+/// Claims a due round by moving its schedule on; false if another process claimed it first.
+pub async fn claim_round(c: &mut Conn<'_>, r: &ScheduleRow, next: i64) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            Sql::new("UPDATE survey_schedules SET next_round_at = $1 WHERE customer_id = $2 AND next_round_at = $3")
+                .bind(next)
+                .bind(r.customer_id)
+                .bind(r.next_round_at),
+        )
+        .await?;
+    Ok(n == 1)
+}

@@ -42,7 +42,11 @@ pub struct Server {
     pub addr: SocketAddr,
     listener: TcpListener,
     router: axum::Router,
+    app: App,
 }
+
+/// How often the server looks for work that falls due (periodic survey rounds).
+const DUE_WORK_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Server {
     pub async fn bind(config: &Config, app: App) -> anyhow::Result<Server> {
@@ -50,11 +54,11 @@ impl Server {
             TcpListener::bind(&config.bind).await.with_context(|| format!("binding to {}", config.bind))?;
         let addr = listener.local_addr()?;
         let state = AppState {
-            app,
+            app: app.clone(),
             metrics: trellis_web::ops::metrics_handle(),
             web: WebSettings { secure_cookies: config.secure_cookies, ..WebSettings::default() },
         };
-        Ok(Server { addr, listener, router: trellis_web::router(state) })
+        Ok(Server { addr, listener, router: trellis_web::router(state), app })
     }
 
     pub fn url(&self) -> String {
@@ -63,9 +67,27 @@ impl Server {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let due_work = tokio::spawn(run_due_work(self.app.clone()));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        due_work.abort();
+        served?;
         Ok(())
+    }
+}
+
+/// Sends what falls due while the server runs. Work is claimed in the database, so several
+/// processes sharing one PostgreSQL do it once. (The jobs table of the ticket processes will
+/// take this over.)
+async fn run_due_work(app: App) {
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + DUE_WORK_EVERY, DUE_WORK_EVERY);
+    loop {
+        every.tick().await;
+        match trellis_app::survey::send_due_rounds(&app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "periodic satisfaction surveys sent"),
+            Err(e) => tracing::error!(error = %e, "sending periodic surveys failed"),
+        }
     }
 }
 

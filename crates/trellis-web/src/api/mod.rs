@@ -119,6 +119,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendars::due))
         .routes(routes!(imports::import))
         .routes(routes!(surveys::scores))
+        .routes(routes!(surveys::schedules, surveys::set_schedule))
         .routes(routes!(surveys::list, surveys::send))
         .routes(routes!(surveys::answer))
         .routes(routes!(incidents::list, incidents::create))

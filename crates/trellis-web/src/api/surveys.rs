@@ -157,3 +157,50 @@ pub async fn scores(
         by_customer: by_customer.into_iter().map(score_dto).collect(),
     }))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Schedule {
+    pub customer: Named,
+    pub every_days: i64,
+    pub next_round_at: String,
+}
+
+/// Periodic survey rounds per customer
+#[utoipa::path(operation_id = "survey_schedules", get, path = "/api/v1/surveys/schedules", tag = "surveys",
+    responses((status = 200, body = Items<Schedule>), (status = 403, body = Problem)))]
+pub async fn schedules(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<axum::Json<Items<Schedule>>> {
+    let items = app::schedules(&s.app, &actor)
+        .await?
+        .into_iter()
+        .map(|v| Schedule {
+            customer: Named { id: v.row.customer_id, name: v.customer_name },
+            every_days: v.row.every_days,
+            next_round_at: rfc3339(v.row.next_round_at),
+        })
+        .collect();
+    Ok(axum::Json(Items { items }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"customer_id": "019a8f3c-0000-7000-8000-000000000001", "every_days": 90}))]
+pub struct SetSchedule {
+    pub customer_id: Uuid,
+    /// 7 to 366; null stops the rounds. The first round goes out within minutes.
+    pub every_days: Option<i64>,
+}
+
+/// Survey a customer's portal users periodically (managers)
+#[utoipa::path(operation_id = "set_survey_schedule", put, path = "/api/v1/surveys/schedules", tag = "surveys", request_body = SetSchedule,
+    responses((status = 204), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_schedule(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<SetSchedule>,
+) -> ApiResult<StatusCode> {
+    app::schedule(&s.app, &actor, b.customer_id, b.every_days).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

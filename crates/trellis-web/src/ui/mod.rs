@@ -81,6 +81,7 @@ pub fn router() -> Router<AppState> {
         .route("/calendars/{id}/holidays", post(calendars::import))
         .route("/surveys", get(surveys::show).post(surveys::send))
         .route("/surveys/{id}/answer", post(surveys::answer))
+        .route("/surveys/schedules", post(surveys::schedule))
         .route("/imports", get(imports::list).post(imports::start))
         .route("/imports/{id}", get(imports::show))
         .route("/admin/users", get(admin::users).post(admin::create_user))

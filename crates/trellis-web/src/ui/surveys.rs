@@ -41,6 +41,8 @@ struct Page {
     sent: Option<usize>,
     /// Nothing chosen yet in the round form.
     none: String,
+    /// Customer, every how many days, next round.
+    schedules: Vec<(String, i64, String)>,
 }
 
 async fn page(
@@ -94,6 +96,15 @@ async fn page(
         errors,
         sent,
         none: String::new(),
+        schedules: if is_staff {
+            app::schedules(&s.app, actor)
+                .await?
+                .into_iter()
+                .map(|v| (v.customer_name, v.row.every_days, super::short_time(v.row.next_round_at)))
+                .collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -143,6 +154,49 @@ pub async fn send(State(s): State<AppState>, UiActor(actor): UiActor, Form(f): F
     };
     match result {
         Ok(n) => Ok(render(&page(&s, &actor, FormErrors::default(), Some(n)).await?)),
+        Err(e) => {
+            let (errors, status) = FormErrors::from_error(e, "survey")?;
+            Ok((status, render(&page(&s, &actor, errors, None).await?)).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ScheduleForm {
+    #[serde(default)]
+    customer_id: String,
+    #[serde(default)]
+    every_days: String,
+}
+
+/// Sets or stops a customer's periodic survey rounds.
+pub async fn schedule(
+    State(s): State<AppState>,
+    UiActor(actor): UiActor,
+    Form(f): Form<ScheduleForm>,
+) -> UiResult {
+    let mut errors = Vec::new();
+    let customer_id = form_uuid(&mut errors, "schedule_customer_id", &f.customer_id);
+    let every_days = match f.every_days.trim() {
+        "" => None,
+        t => {
+            let d = t.parse::<i64>().ok();
+            if d.is_none() {
+                errors.push(trellis_domain::validation::FieldError {
+                    field: "every_days".into(),
+                    message: "must be a whole number of days".into(),
+                });
+            }
+            d
+        }
+    };
+    let result = match customer_id {
+        _ if !errors.is_empty() => Err(ValidationErrors(errors).into()),
+        None => Err(ValidationErrors::single("schedule_customer_id", "choose a customer").into()),
+        Some(c) => app::schedule(&s.app, &actor, c, every_days).await,
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/surveys").into_response()),
         Err(e) => {
             let (errors, status) = FormErrors::from_error(e, "survey")?;
             Ok((status, render(&page(&s, &actor, errors, None).await?)).into_response())

@@ -142,3 +142,56 @@ async fn a_customer_is_given_a_relationship_manager() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(body(t.get(&manager, &path).await).await["relationship_manager_id"].is_null());
 }
+
+#[tokio::test]
+async fn periodic_rounds_go_out_when_due_and_once() {
+    let t = TestApp::spawn().await;
+    let north = t.customer("Northwind Health").await;
+    let manager = t.user("morgan@provider.example", "manager", None).await;
+    let nina = t.user("nina@northwind.example", "customer", Some(&north)).await;
+    let r = t
+        .client
+        .put(t.at("/api/v1/surveys/schedules"))
+        .bearer_auth(&manager)
+        .json(&json!({"customer_id": north, "every_days": 3}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "every_days");
+    let r = t
+        .client
+        .put(t.at("/api/v1/surveys/schedules"))
+        .bearer_auth(&manager)
+        .json(&json!({"customer_id": north, "every_days": 90}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let schedules = body(t.get(&manager, "/api/v1/surveys/schedules").await).await;
+    assert_eq!(schedules["items"][0]["every_days"], 90);
+
+    // Due at once; sending again straight away sends nothing; 90 days on, the next round.
+    assert_eq!(trellis_app::survey::send_due_rounds(&t.app).await.expect("send"), 1);
+    assert_eq!(trellis_app::survey::send_due_rounds(&t.app).await.expect("send"), 0);
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 89));
+    assert_eq!(trellis_app::survey::send_due_rounds(&t.app).await.expect("send"), 0);
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 2));
+    assert_eq!(trellis_app::survey::send_due_rounds(&t.app).await.expect("send"), 1);
+    let mine = body(t.get(&nina, "/api/v1/surveys").await).await;
+    let reasons: Vec<&str> =
+        mine["items"].as_array().expect("items").iter().filter_map(|s| s["reason"].as_str()).collect();
+    assert_eq!(reasons, ["periodic", "periodic"]);
+
+    // Stopped, nothing more goes out.
+    let r = t
+        .client
+        .put(t.at("/api/v1/surveys/schedules"))
+        .bearer_auth(&manager)
+        .json(&json!({"customer_id": north, "every_days": null}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    t.clock.advance(jiff::SignedDuration::from_hours(24 * 200));
+    assert_eq!(trellis_app::survey::send_due_rounds(&t.app).await.expect("send"), 0);
+}
