@@ -177,10 +177,59 @@ pub async fn run(args: ImpactArgs) -> anyhow::Result<()> {
         "records reached per query: {:.0} on average",
         reached.load(Ordering::Relaxed) as f64 / args.queries.max(1) as f64
     );
+    whole_estate_reads(&server.base, &server.auth).await?;
     let db_flag = if args.database_url.is_some() { " --database-url $URL" } else { "" };
     println!(
         "reproduce: cargo run --release -p trellis -- bench impact --cis {} --relationships {} --queries {} --clients {}{db_flag}",
         args.cis, args.relationships, args.queries, args.clients
     );
     server.stop().await
+}
+
+/// The reads that cover every CI at once (configuration audit, taking and comparing a baseline),
+/// three times each over HTTP, one at a time.
+async fn whole_estate_reads(base: &str, auth: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let timed = |label: &'static str, ms: Vec<f64>| {
+        let shown: Vec<String> = ms.iter().map(|m| format!("{m:.0}")).collect();
+        println!("{label}: {} ms (3 runs)", shown.join(", "));
+    };
+    let mut audit = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let res = client
+            .get(format!("{base}/api/v1/configuration/audit"))
+            .header("authorization", auth)
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == 200, "audit answered {}", res.status());
+        res.bytes().await?;
+        audit.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    timed("configuration audit of every CI", audit);
+    let (mut take, mut compare) = (Vec::new(), Vec::new());
+    for i in 0..3 {
+        let t = Instant::now();
+        let res = client
+            .post(format!("{base}/api/v1/baselines"))
+            .header("authorization", auth)
+            .json(&serde_json::json!({"name": format!("Bench baseline {i}")}))
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == 201, "baseline answered {}", res.status());
+        let id = res.json::<serde_json::Value>().await?["id"].as_str().unwrap_or_default().to_owned();
+        take.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let res = client
+            .get(format!("{base}/api/v1/baselines/{id}/comparison"))
+            .header("authorization", auth)
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == 200, "comparison answered {}", res.status());
+        res.bytes().await?;
+        compare.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    timed("baseline of every CI", take);
+    timed("baseline compared with today", compare);
+    Ok(())
 }
