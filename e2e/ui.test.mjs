@@ -110,8 +110,12 @@ test("an agent logs an incident, comments, and moves it through its lifecycle", 
 
   await page.getByRole("button", { name: "Move to in progress" }).click();
   await page.locator(".recordhead .badge", { hasText: "In progress" }).waitFor();
-  await page.getByRole("button", { name: "Move to resolved" }).click();
+  // Resolving asks how: the code is required, the notes are kept on the incident.
+  await page.locator("select[name=resolution_code]").selectOption({ label: "Fixed" });
+  await page.getByLabel("Resolution notes").fill("Ribbon guide replaced.");
+  await page.getByRole("button", { name: "Resolve" }).click();
   await page.locator(".recordhead .badge", { hasText: "Resolved" }).waitFor();
+  await page.getByText("Ribbon guide replaced.").first().waitFor();
   assert.ok(await page.getByRole("button", { name: "Reopen" }).isVisible());
   await page.getByText("changed the status").first().waitFor();
   await page.screenshot({ path: `${SHOTS}/incident.png`, fullPage: true });
@@ -202,4 +206,21 @@ test("a manager follows an SLA target down to the supplier contract and back", a
   await page.getByLabel("To", { exact: true }).fill("2026-11-24T08:00");
   await page.getByRole("button", { name: "Measure" }).click();
   await page.getByRole("status").filter({ hasText: "10 h of working time" }).waitFor();
+});
+
+test("an incident's SLA clocks are shown, each with its explanation", async (t) => {
+  const page = await session(t);
+  await login(page, "alex.agent@demo.trellis", DEMO_PASSWORD);
+  await page.goto(`${BASE}/incidents?q=Leeds`);
+  await page.getByRole("link", { name: "E-mail unreachable from the Leeds office" }).click();
+  const clocks = page.getByRole("table", { name: "SLA clocks" });
+  await clocks.waitFor();
+  // The demo outage is P1 on Managed e-mail: the SLA's response and resolution clocks, the
+  // network team's OLA, and the carrier's contract, which runs while the ticket waits on it.
+  const rows = await clocks.locator("tbody tr").allTextContents();
+  assert.ok(rows.some((r) => r.includes("SLA") && r.includes("resolution")), `saw ${rows}`);
+  assert.ok(rows.some((r) => r.includes("CONTRACT") && r.includes("Running")), `saw ${rows}`);
+  await page.getByText(/^Explain .* resolution/).first().click();
+  await page.locator("details[open]").getByText("counted: working time").first().waitFor();
+  await page.screenshot({ path: `${SHOTS}/incident-sla.png`, fullPage: true });
 });

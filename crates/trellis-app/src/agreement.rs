@@ -643,6 +643,7 @@ async fn save(
         &changes.0,
     )
     .await?;
+    crate::sla::agreement_changed(&mut c, &next, now).await?;
     tx.commit().await?;
     get(app, actor, &next.id.to_string()).await
 }

@@ -226,6 +226,7 @@ pub async fn update(
             created_at: micros(now),
         };
         c.execute(store::insert_version(&next)).await?;
+        crate::sla::calendar_changed(&mut c, id, now).await?;
     }
     tx.commit().await?;
     get(app, actor, id).await

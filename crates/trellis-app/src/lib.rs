@@ -13,12 +13,15 @@ pub mod identity;
 pub mod impact;
 pub mod import;
 pub mod incident;
+pub mod jobs;
 pub mod journal;
 pub mod offering;
 pub mod platform;
 mod record;
 pub mod review;
 pub mod service;
+pub mod settings;
+pub mod sla;
 pub mod supplier;
 pub mod survey;
 

@@ -92,6 +92,8 @@ pub enum Action {
     AgreementRead,
     /// Define and change agreements, suppliers, calendars and their reviews.
     AgreementManage,
+    /// Change service-desk settings: the priority matrix, the reopen window.
+    SettingsManage,
 }
 
 /// The role × action table.
@@ -100,7 +102,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Role::*;
     match role {
         Admin => true,
-        Manager => !matches!(action, UserManage | SessionRevokeAny | CiTypeManage),
+        Manager => !matches!(action, UserManage | SessionRevokeAny | CiTypeManage | SettingsManage),
         Agent => matches!(
             action,
             IncidentRead
@@ -181,6 +183,7 @@ mod tests {
             Action::ComplaintCreate,
             Action::ComplaintHandle,
             Action::AgreementManage,
+            Action::SettingsManage,
         ] {
             assert!(!allows(Role::Auditor, a), "{a:?}");
         }
@@ -208,6 +211,7 @@ mod tests {
     fn only_admins_manage_users() {
         for r in Role::ALL {
             assert_eq!(allows(r, Action::UserManage), r == Role::Admin);
+            assert_eq!(allows(r, Action::SettingsManage), r == Role::Admin);
         }
     }
 

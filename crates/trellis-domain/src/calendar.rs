@@ -1193,7 +1193,7 @@ fn assemble(events: Vec<EventDates>) -> Vec<SpecialDay> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use jiff::Span;
     use jiff::civil::date;
@@ -1885,7 +1885,7 @@ mod tests {
         Calendar { time_zone: zone.to_owned(), week, special_days: by_date.into_values().collect() }
     }
 
-    fn calendar() -> impl Strategy<Value = Calendar> {
+    pub(crate) fn calendar() -> impl Strategy<Value = Calendar> {
         (
             proptest::sample::select(ZONES.to_vec()),
             proptest::array::uniform7(day_plan()),

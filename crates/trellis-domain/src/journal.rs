@@ -64,6 +64,8 @@ pub enum JournalAction {
     Commented,
     Attached,
     Linked,
+    /// An SLA clock reached its warning threshold or its target.
+    Sla,
 }
 
 impl JournalAction {
@@ -75,6 +77,7 @@ impl JournalAction {
             JournalAction::Commented => "commented",
             JournalAction::Attached => "attached",
             JournalAction::Linked => "linked",
+            JournalAction::Sla => "sla",
         }
     }
 
@@ -86,6 +89,7 @@ impl JournalAction {
             JournalAction::Commented,
             JournalAction::Attached,
             JournalAction::Linked,
+            JournalAction::Sla,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -20,6 +20,7 @@ pub mod offering;
 pub mod record;
 pub mod review;
 pub mod service;
+pub mod sla;
 pub mod supplier;
 pub mod validation;
 

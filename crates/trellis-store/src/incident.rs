@@ -17,6 +17,18 @@ pub struct IncidentRow {
     pub assignee_id: Option<Uuid>,
     pub owner_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
+    pub service_id: Option<Uuid>,
+    pub ci_id: Option<Uuid>,
+    pub category: String,
+    pub impact: String,
+    pub urgency: String,
+    pub priority: String,
+    pub pending_reason: Option<String>,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+    pub resolved_at: Option<i64>,
+    /// Projection: the earliest due instant of a running SLA clock (see `trellis_app::sla`).
+    pub sla_due_at: Option<i64>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -32,24 +44,35 @@ pub struct IncidentView {
     pub team_name: Option<String>,
     pub assignee_name: Option<String>,
     pub owner_name: Option<String>,
+    pub service_ref: Option<String>,
+    pub service_name: Option<String>,
+    pub ci_ref: Option<String>,
+    pub ci_name: Option<String>,
 }
 
 const VIEW_SELECT: &str = "SELECT i.id, i.ref, i.title, i.description, i.status, i.customer_id, i.team_id, \
-     i.assignee_id, i.owner_id, i.created_by, i.version, i.created_at, i.updated_at, \
+     i.assignee_id, i.owner_id, i.created_by, i.service_id, i.ci_id, i.category, i.impact, i.urgency, \
+     i.priority, i.pending_reason, i.resolution_code, i.resolution_notes, i.resolved_at, i.sla_due_at, \
+     i.version, i.created_at, i.updated_at, \
      c.name AS customer_name, t.name AS team_name, a.display_name AS assignee_name, \
-     o.display_name AS owner_name \
+     o.display_name AS owner_name, s.ref AS service_ref, s.name AS service_name, \
+     k.ref AS ci_ref, k.name AS ci_name \
      FROM incidents i \
      LEFT JOIN customers c ON c.id = i.customer_id \
      LEFT JOIN teams t ON t.id = i.team_id \
      LEFT JOIN users a ON a.id = i.assignee_id \
-     LEFT JOIN users o ON o.id = i.owner_id";
+     LEFT JOIN users o ON o.id = i.owner_id \
+     LEFT JOIN services s ON s.id = i.service_id \
+     LEFT JOIN cis k ON k.id = i.ci_id";
 
 /// The statement that inserts an incident (run it with the journal entry that records it).
 pub fn insert(r: &IncidentRow) -> Sql {
     Sql::new(
         "INSERT INTO incidents (id, ref, title, description, status, customer_id, team_id, \
-             assignee_id, owner_id, created_by, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             assignee_id, owner_id, created_by, version, created_at, updated_at, service_id, ci_id, category, \
+             impact, urgency, priority, pending_reason, resolution_code, resolution_notes, resolved_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+             $21, $22, $23)",
     )
     .bind(r.id)
     .bind(&r.reference)
@@ -64,6 +87,16 @@ pub fn insert(r: &IncidentRow) -> Sql {
     .bind(r.version)
     .bind(r.created_at)
     .bind(r.updated_at)
+    .bind(r.service_id)
+    .bind(r.ci_id)
+    .bind(&r.category)
+    .bind(&r.impact)
+    .bind(&r.urgency)
+    .bind(&r.priority)
+    .bind(r.pending_reason.clone())
+    .bind(r.resolution_code.clone())
+    .bind(&r.resolution_notes)
+    .bind(r.resolved_at)
 }
 
 pub async fn get_by_id(c: &mut Conn<'_>, id: Uuid) -> Result<Option<IncidentView>, StoreError> {
@@ -81,7 +114,9 @@ pub async fn update(c: &mut Conn<'_>, r: &IncidentRow, expected_version: i64) ->
         .execute(
             Sql::new(
                 "UPDATE incidents SET title = $1, description = $2, status = $3, customer_id = $4, \
-                 team_id = $5, assignee_id = $6, owner_id = $7, version = $8, updated_at = $9 \
+                 team_id = $5, assignee_id = $6, owner_id = $7, version = $8, updated_at = $9, \
+                 service_id = $12, ci_id = $13, category = $14, impact = $15, urgency = $16, priority = $17, \
+                 pending_reason = $18, resolution_code = $19, resolution_notes = $20, resolved_at = $21 \
                  WHERE id = $10 AND version = $11",
             )
             .bind(&r.title)
@@ -94,7 +129,17 @@ pub async fn update(c: &mut Conn<'_>, r: &IncidentRow, expected_version: i64) ->
             .bind(r.version)
             .bind(r.updated_at)
             .bind(r.id)
-            .bind(expected_version),
+            .bind(expected_version)
+            .bind(r.service_id)
+            .bind(r.ci_id)
+            .bind(&r.category)
+            .bind(&r.impact)
+            .bind(&r.urgency)
+            .bind(&r.priority)
+            .bind(r.pending_reason.clone())
+            .bind(r.resolution_code.clone())
+            .bind(&r.resolution_notes)
+            .bind(r.resolved_at),
         )
         .await?;
     Ok(n == 1)

@@ -112,6 +112,17 @@ fn path(status: &str) -> &'static [&'static str] {
     }
 }
 
+/// A demo move: waiting is on the customer, and a resolution is a fix.
+fn demo_move(to: &str) -> incident::IncidentMove {
+    let mut m = incident::IncidentMove::to(to);
+    match to {
+        "pending" => m.pending_reason = Some("awaiting_customer".into()),
+        "resolved" => m.resolution_code = Some("fixed".into()),
+        _ => {}
+    }
+    m
+}
+
 /// Loads the demo organisation. Refuses to load twice.
 pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
     let admin = Actor { channel: Channel::Cli, ..Actor::system() };
@@ -203,7 +214,7 @@ pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
                 description: (*description).into(),
                 customer_id: Some(customers[*cust].id),
                 team_id: team.map(|t| teams[t].id),
-                assignee_id: None,
+                ..NewIncident::default()
             };
             (agent, new)
         };
@@ -239,7 +250,7 @@ pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
             .await?;
         }
         for to in path(status) {
-            incident::transition(app, worker, &key, to, None)
+            incident::transition(app, worker, &key, demo_move(to), None)
                 .await
                 .with_context(|| format!("{key} → {to}"))?;
         }

@@ -10,7 +10,7 @@ use trellis_app::calendar;
 use trellis_app::offering::{self, OfferingInput};
 use trellis_app::platform::RecordHandle;
 use trellis_app::supplier::{self, SupplierInput};
-use trellis_app::{Actor, App, review};
+use trellis_app::{Actor, App, incident, review};
 use trellis_domain::agreement::{Metric, Priority, TargetInput};
 use trellis_domain::calendar::{Calendar, Shift, SpecialDay, WeeklyHours};
 use trellis_domain::ci::AttributeDef;
@@ -183,6 +183,32 @@ pub async fn load(
     for a in [&contract, &ola, &sla] {
         agreement::transition(app, manager, &a.view.row.reference, "active", None).await?;
     }
+    // An outage the whole chain measures: the SLA and the OLA clocks run, and the contract's
+    // while the ticket waits on the carrier.
+    let outage = incident::create(
+        app,
+        manager,
+        incident::NewIncident {
+            title: "E-mail unreachable from the Leeds office".into(),
+            description: "Outlook and webmail time out for everyone in Leeds since 08:40.".into(),
+            customer_id: Some(customers[0]),
+            team_id: Some(network_team),
+            service_id: Some(services[0]),
+            category: "Network".into(),
+            impact: Some("high".into()),
+            urgency: Some("high".into()),
+            ..incident::NewIncident::default()
+        },
+    )
+    .await
+    .context("demo outage")?;
+    let outage_ref = outage.row.reference;
+    incident::transition(app, manager, &outage_ref, incident::IncidentMove::to("in_progress"), None).await?;
+    let wait = incident::IncidentMove {
+        pending_reason: Some("awaiting_supplier".into()),
+        ..incident::IncidentMove::to("pending")
+    };
+    incident::transition(app, manager, &outage_ref, wait, None).await?;
     let handle = |kind: RecordKind, id: Uuid, reference: &str, title: &str| RecordHandle {
         kind,
         id,

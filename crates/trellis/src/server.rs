@@ -43,6 +43,8 @@ pub struct Server {
     listener: TcpListener,
     router: axum::Router,
     app: App,
+    /// Whether this process runs the job worker (tests run jobs themselves, deterministically).
+    job_worker: bool,
 }
 
 /// How often the server looks for work that falls due (periodic survey rounds).
@@ -58,7 +60,14 @@ impl Server {
             metrics: trellis_web::ops::metrics_handle(),
             web: WebSettings { secure_cookies: config.secure_cookies, ..WebSettings::default() },
         };
-        Ok(Server { addr, listener, router: trellis_web::router(state), app })
+        Ok(Server { addr, listener, router: trellis_web::router(state), app, job_worker: true })
+    }
+
+    /// Serves without the job worker: the caller runs `trellis_app::jobs::run_due` itself.
+    #[must_use]
+    pub fn without_job_worker(mut self) -> Self {
+        self.job_worker = false;
+        self
     }
 
     pub fn url(&self) -> String {
@@ -68,9 +77,16 @@ impl Server {
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let due_work = tokio::spawn(run_due_work(self.app.clone()));
+        let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
+        let jobs = self.job_worker.then(|| tokio::spawn(run_jobs(self.app.clone(), stopped)));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         due_work.abort();
+        // The worker finishes the job in hand (its transaction commits or rolls back) and stops.
+        let _ = stop_jobs.send(true);
+        if let Some(jobs) = jobs {
+            let _ = jobs.await;
+        }
         served?;
         Ok(())
     }
@@ -87,6 +103,31 @@ async fn run_due_work(app: App) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sent = n, "periodic satisfaction surveys sent"),
             Err(e) => tracing::error!(error = %e, "sending periodic surveys failed"),
+        }
+    }
+}
+
+/// How often the job worker looks for due jobs.
+const JOBS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The job worker of this process: SLA warnings and breaches, recomputation after agreement and
+/// calendar changes. It starts at once, so what fell due while no server ran is done first.
+async fn run_jobs(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let owner = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7());
+    let mut every = tokio::time::interval(JOBS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        match trellis_app::jobs::run_due(&app, &owner, 500).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(ran = n, "jobs run"),
+            Err(e) => tracing::error!(error = %e, "job worker failed"),
         }
     }
 }

@@ -129,7 +129,7 @@ pub struct UpdateCalendar {
     pub note: String,
 }
 
-fn instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
+pub(crate) fn instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
     text.trim()
         .parse::<Timestamp>()
         .map_err(|_| bad_param(field, "must be an RFC 3339 instant such as 2026-11-21T09:00:00Z").into())

@@ -67,6 +67,24 @@ pub struct Incident {
     pub team: Option<Named>,
     pub assignee: Option<Named>,
     pub owner: Option<Named>,
+    /// The affected service, by reference.
+    pub service: Option<Named>,
+    /// The affected configuration item, by reference.
+    pub ci: Option<Named>,
+    pub category: String,
+    /// high, medium or low.
+    pub impact: String,
+    /// high, medium or low.
+    pub urgency: String,
+    /// p1 to p4, from impact × urgency in the priority matrix.
+    pub priority: String,
+    /// Why the incident waits, while it is pending.
+    pub pending_reason: Option<String>,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+    pub resolved_at: Option<String>,
+    /// The earliest instant a running SLA clock falls due (past: already breached).
+    pub sla_due_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -90,6 +108,17 @@ impl From<IncidentView> for Incident {
             team: named(r.team_id, v.team_name),
             assignee: named(r.assignee_id, v.assignee_name),
             owner: named(r.owner_id, v.owner_name),
+            service: named(r.service_id, v.service_ref),
+            ci: named(r.ci_id, v.ci_ref),
+            category: r.category,
+            impact: r.impact,
+            urgency: r.urgency,
+            priority: r.priority,
+            pending_reason: r.pending_reason,
+            resolution_code: r.resolution_code,
+            resolution_notes: r.resolution_notes,
+            resolved_at: r.resolved_at.map(rfc3339),
+            sla_due_at: r.sla_due_at.map(rfc3339),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
         }
@@ -114,6 +143,16 @@ pub struct CreateIncident {
     pub customer_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
+    /// The affected service; the customer must receive it.
+    pub service_id: Option<Uuid>,
+    /// The affected configuration item (staff only).
+    pub ci_id: Option<Uuid>,
+    #[serde(default)]
+    pub category: String,
+    /// high, medium (default) or low.
+    pub impact: Option<String>,
+    /// high, medium (default) or low.
+    pub urgency: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -132,6 +171,30 @@ pub struct UpdateIncident {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub assignee_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub service_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub ci_id: Option<Option<Uuid>>,
+    pub category: Option<String>,
+    /// A new impact or urgency sets the priority from the matrix.
+    pub impact: Option<String>,
+    pub urgency: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "pending", "pending_reason": "awaiting_customer"}))]
+pub struct IncidentTransition {
+    /// new, in_progress, pending, resolved or closed (see `allowed_transitions`).
+    pub to: String,
+    /// Required for pending: awaiting_customer, awaiting_supplier, awaiting_change or other.
+    pub pending_reason: Option<String>,
+    /// Required for resolved: fixed, workaround, resolved_by_change, user_error,
+    /// no_fault_found, duplicate or withdrawn.
+    pub resolution_code: Option<String>,
+    pub resolution_notes: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -105,6 +105,11 @@ pub async fn create(
         customer_id: body.customer_id,
         team_id: body.team_id,
         assignee_id: body.assignee_id,
+        service_id: body.service_id,
+        ci_id: body.ci_id,
+        category: body.category,
+        impact: body.impact,
+        urgency: body.urgency,
     };
     let v = app::create(&s.app, &actor, new).await?;
     let location = format!("/api/v1/incidents/{}", v.row.reference);
@@ -152,6 +157,11 @@ pub async fn update(
         customer_id: body.customer_id,
         team_id: body.team_id,
         assignee_id: body.assignee_id,
+        service_id: body.service_id,
+        ci_id: body.ci_id,
+        category: body.category,
+        impact: body.impact,
+        urgency: body.urgency,
     };
     let v = app::update(&s.app, &actor, &key, version, patch).await?;
     let version = v.row.version;
@@ -160,9 +170,11 @@ pub async fn update(
 
 /// Move an incident through its lifecycle
 ///
-/// 409 `incident.invalid_transition` when the move is not allowed from the current state.
-/// `If-Match` is optional here; when sent it must match.
-#[utoipa::path(operation_id = "transition_incident", post, path = "/api/v1/incidents/{key}/transitions", tag = "incidents", request_body = Transition,
+/// 409 `incident.invalid_transition` when the move is not allowed from the current state, and
+/// `incident.reopen_window_passed` when a resolved incident is too old to reopen. Pending needs a
+/// `pending_reason`, resolved a `resolution_code` (422 otherwise). `If-Match` is optional here;
+/// when sent it must match.
+#[utoipa::path(operation_id = "transition_incident", post, path = "/api/v1/incidents/{key}/transitions", tag = "incidents", request_body = IncidentTransition,
     params(("key" = String, Path, description = "Reference or id")),
     responses((status = 200, body = Incident), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)))]
@@ -171,10 +183,16 @@ pub async fn transition(
     ApiActor(actor): ApiActor,
     Path(key): Path<String>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Transition>,
+    ApiJson(body): ApiJson<IncidentTransition>,
 ) -> ApiResult<Response> {
     app::handle(&s.app, &actor, &key).await?;
-    let v = app::transition(&s.app, &actor, &key, &body.to, if_match(&headers)?).await?;
+    let m = app::IncidentMove {
+        to: body.to,
+        pending_reason: body.pending_reason,
+        resolution_code: body.resolution_code,
+        resolution_notes: body.resolution_notes,
+    };
+    let v = app::transition(&s.app, &actor, &key, m, if_match(&headers)?).await?;
     let version = v.row.version;
     Ok(with_etag(version, axum::Json(Incident::from(v))))
 }

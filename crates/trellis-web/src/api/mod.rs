@@ -13,6 +13,7 @@ pub mod offerings;
 pub mod platform;
 pub mod reviews;
 pub mod services;
+pub mod sla;
 pub mod suppliers;
 pub mod surveys;
 
@@ -45,6 +46,7 @@ use utoipa_axum::routes;
          (name = "suppliers", description = "External and internal suppliers and their performance reviews"),
          (name = "surveys", description = "Customer-satisfaction surveys: sent when a ticket is resolved or in rounds, answered on the portal, scored per service and customer"),
          (name = "import", description = "CSV import with a dry run; a file with any bad row imports nothing"),
+         (name = "settings", description = "Service-desk settings: the priority matrix and the reopen window"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
 )]
 pub struct ApiDoc;
@@ -125,6 +127,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::list, incidents::create))
         .routes(routes!(incidents::get, incidents::update))
         .routes(routes!(incidents::transition))
+        .routes(routes!(sla::explain))
+        .routes(routes!(sla::get_policy, sla::put_policy))
         .routes(routes!(identity::me))
         .routes(routes!(identity::list_users, identity::create_user))
         .routes(routes!(identity::get_user, identity::update_user))

@@ -69,7 +69,7 @@ struct ListPage {
 }
 
 /// The services the actor may pick (customers: those their organisation receives).
-async fn service_choices(s: &AppState, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
+pub(crate) async fn service_choices(s: &AppState, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
     let f = ServiceFilter { limit: 500, ..ServiceFilter::default() };
     let (rows, _) = service::list(&s.app, actor, f).await?;
     Ok(rows

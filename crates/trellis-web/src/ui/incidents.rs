@@ -14,7 +14,8 @@ use serde::Deserialize;
 use trellis_app::views::IncidentView;
 use trellis_app::{Actor, AppError, identity, incident as app};
 use trellis_domain::access::{Action, Role};
-use trellis_domain::incident::IncidentStatus;
+use trellis_domain::agreement::Priority;
+use trellis_domain::incident::{Impact, IncidentStatus, PendingReason, ResolutionCode, Urgency};
 use trellis_domain::validation::FieldError;
 use uuid::Uuid;
 
@@ -29,6 +30,17 @@ pub struct Row {
     pub team: String,
     pub assignee: String,
     pub owner: String,
+    pub service: String,
+    pub service_ref: Option<String>,
+    pub category: String,
+    pub priority: String,
+    pub priority_label: &'static str,
+    pub impact: &'static str,
+    pub urgency: &'static str,
+    pub pending_reason: Option<&'static str>,
+    pub resolution: Option<String>,
+    pub resolution_notes: String,
+    pub due_short: String,
     pub version: i64,
     pub updated_at: String,
     pub updated_short: String,
@@ -47,6 +59,30 @@ impl From<&IncidentView> for Row {
             team: dash(&v.team_name),
             assignee: dash(&v.assignee_name),
             owner: dash(&v.owner_name),
+            service: v.service_ref.as_ref().map_or_else(
+                || "—".into(),
+                |r| format!("{r} {}", v.service_name.clone().unwrap_or_default()),
+            ),
+            service_ref: v.service_ref.clone(),
+            category: v.row.category.clone(),
+            priority: v.row.priority.clone(),
+            priority_label: Priority::parse(&v.row.priority).map_or("?", Priority::label),
+            impact: Impact::parse(&v.row.impact).map_or("?", Impact::label),
+            urgency: Urgency::parse(&v.row.urgency).map_or("?", Urgency::label),
+            pending_reason: v
+                .row
+                .pending_reason
+                .as_deref()
+                .and_then(PendingReason::parse)
+                .map(PendingReason::label),
+            resolution: v
+                .row
+                .resolution_code
+                .as_deref()
+                .and_then(ResolutionCode::parse)
+                .map(|c| c.label().to_owned()),
+            resolution_notes: v.row.resolution_notes.clone(),
+            due_short: v.row.sla_due_at.map(short_time).unwrap_or_default(),
             version: v.row.version,
             updated_at: crate::api::dto::rfc3339(v.row.updated_at),
             updated_short: short_time(v.row.updated_at),
@@ -148,9 +184,16 @@ struct FormPage {
     customer_id: String,
     team_id: String,
     assignee_id: String,
+    service_id: String,
+    category: String,
+    impact: String,
+    urgency: String,
     customers: Vec<(Uuid, String)>,
     teams: Vec<(Uuid, String)>,
     assignees: Vec<(Uuid, String)>,
+    services: Vec<(String, String)>,
+    impacts: Vec<(String, String)>,
+    urgencies: Vec<(String, String)>,
 }
 
 impl FormPage {
@@ -171,6 +214,14 @@ pub struct IncidentForm {
     team_id: String,
     #[serde(default)]
     assignee_id: String,
+    #[serde(default)]
+    service_id: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    impact: String,
+    #[serde(default)]
+    urgency: String,
     version: Option<i64>,
 }
 
@@ -189,9 +240,16 @@ async fn form_page(s: &AppState, actor: &Actor, f: &IncidentForm) -> Result<Form
         customer_id: f.customer_id.clone(),
         team_id: f.team_id.clone(),
         assignee_id: f.assignee_id.clone(),
+        service_id: f.service_id.clone(),
+        category: f.category.clone(),
+        impact: if f.impact.is_empty() { Impact::Medium.as_str().into() } else { f.impact.clone() },
+        urgency: if f.urgency.is_empty() { Urgency::Medium.as_str().into() } else { f.urgency.clone() },
         customers: Vec::new(),
         teams: Vec::new(),
         assignees: Vec::new(),
+        services: super::complaints::service_choices(s, actor).await?,
+        impacts: Impact::ALL.iter().map(|i| (i.as_str().to_owned(), i.label().to_owned())).collect(),
+        urgencies: Urgency::ALL.iter().map(|u| (u.as_str().to_owned(), u.label().to_owned())).collect(),
     };
     if actor.role.is_staff() {
         page.customers =
@@ -214,15 +272,32 @@ pub async fn new_form(State(s): State<AppState>, UiActor(actor): UiActor) -> UiR
     Ok(render(&form_page(&s, &actor, &IncidentForm::default()).await?))
 }
 
-/// Parses the id selects of the form; a tampered value is reported on its field.
-fn ids(f: &IncidentForm, errors: &mut Vec<FieldError>) -> (Option<Uuid>, Option<Uuid>, Option<Uuid>) {
+/// The id selects of the form; a tampered value is reported on its field.
+struct Picked {
+    customer_id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    assignee_id: Option<Uuid>,
+    service_id: Option<Uuid>,
+}
+
+fn ids(f: &IncidentForm, errors: &mut Vec<FieldError>) -> Picked {
     let mut one = |field: &str, v: &str| {
         opt_uuid(v).unwrap_or_else(|_| {
             errors.push(FieldError { field: field.into(), message: "is not a valid choice".into() });
             None
         })
     };
-    (one("customer_id", &f.customer_id), one("team_id", &f.team_id), one("assignee_id", &f.assignee_id))
+    Picked {
+        customer_id: one("customer_id", &f.customer_id),
+        team_id: one("team_id", &f.team_id),
+        assignee_id: one("assignee_id", &f.assignee_id),
+        service_id: one("service_id", &f.service_id),
+    }
+}
+
+/// An empty select means "as it is" (the app's default or the stored value).
+fn given(v: &str) -> Option<String> {
+    (!v.is_empty()).then(|| v.to_owned())
 }
 
 /// Shows the form again with the user's input and the messages (422), or the error page.
@@ -258,7 +333,7 @@ pub async fn create(
     Form(f): Form<IncidentForm>,
 ) -> UiResult {
     let mut errors = Vec::new();
-    let (customer_id, team_id, assignee_id) = ids(&f, &mut errors);
+    let p = ids(&f, &mut errors);
     if !errors.is_empty() {
         return form_again(&s, &actor, &f, None, trellis_domain::validation::ValidationErrors(errors).into())
             .await;
@@ -266,9 +341,14 @@ pub async fn create(
     let new = app::NewIncident {
         title: f.title.clone(),
         description: f.description.clone(),
-        customer_id,
-        team_id,
-        assignee_id,
+        customer_id: p.customer_id,
+        team_id: p.team_id,
+        assignee_id: p.assignee_id,
+        service_id: p.service_id,
+        ci_id: None,
+        category: f.category.clone(),
+        impact: given(&f.impact),
+        urgency: given(&f.urgency),
     };
     match app::create(&s.app, &actor, new).await {
         Ok(v) => Ok(Redirect::to(&format!("/incidents/{}", v.row.reference)).into_response()),
@@ -289,6 +369,10 @@ pub async fn edit_form(
         customer_id: v.row.customer_id.map(|x| x.to_string()).unwrap_or_default(),
         team_id: v.row.team_id.map(|x| x.to_string()).unwrap_or_default(),
         assignee_id: v.row.assignee_id.map(|x| x.to_string()).unwrap_or_default(),
+        service_id: v.row.service_id.map(|x| x.to_string()).unwrap_or_default(),
+        category: v.row.category.clone(),
+        impact: v.row.impact.clone(),
+        urgency: v.row.urgency.clone(),
         version: Some(v.row.version),
     };
     let mut page = form_page(&s, &actor, &f).await?;
@@ -305,7 +389,7 @@ pub async fn edit(
 ) -> UiResult {
     let h = app::handle(&s.app, &actor, &key).await?;
     let mut errors = Vec::new();
-    let (customer_id, team_id, assignee_id) = ids(&f, &mut errors);
+    let p = ids(&f, &mut errors);
     if !errors.is_empty() {
         return form_again(
             &s,
@@ -326,9 +410,14 @@ pub async fn edit(
     let patch = app::IncidentPatch {
         title: Some(f.title.clone()),
         description: Some(f.description.clone()),
-        customer_id: Some(customer_id),
-        team_id: Some(team_id),
-        assignee_id: Some(assignee_id),
+        customer_id: Some(p.customer_id),
+        team_id: Some(p.team_id),
+        assignee_id: Some(p.assignee_id),
+        service_id: Some(p.service_id),
+        ci_id: None,
+        category: Some(f.category.clone()),
+        impact: given(&f.impact),
+        urgency: given(&f.urgency),
     };
     match app::update(&s.app, &actor, &key, version, patch).await {
         Ok(v) => Ok(Redirect::to(&format!("/incidents/{}", v.row.reference)).into_response()),
@@ -342,13 +431,89 @@ struct DetailPage {
     nav: Option<Nav>,
     i: Row,
     p: Platform,
+    clocks: Vec<ClockLine>,
+    /// Pending and resolved need a reason or a code, so they get their own forms.
+    can_pend: bool,
+    can_resolve: bool,
+    pending_reasons: Vec<(&'static str, &'static str)>,
+    resolution_codes: Vec<(&'static str, &'static str)>,
+}
+
+/// One SLA clock on the incident page, with its explanation.
+struct ClockLine {
+    agreement_ref: String,
+    agreement_id: Uuid,
+    kind: String,
+    what: String,
+    target: String,
+    state: &'static str,
+    elapsed: String,
+    used_percent: i64,
+    due: String,
+    breached: bool,
+    warned: bool,
+    attributed: Option<String>,
+    segments: Vec<SegmentLine>,
+}
+
+struct SegmentLine {
+    from: String,
+    to: String,
+    length: String,
+    explanation: String,
+    counted: bool,
+}
+
+/// A length as people read it; under a minute in seconds, so short stretches are not "0 min".
+fn minutes_text(seconds: i64) -> String {
+    if seconds < 60 {
+        format!("{seconds} s")
+    } else {
+        trellis_domain::agreement::format_minutes(seconds / 60)
+    }
+}
+
+fn clock_line(e: &trellis_app::sla::Explained) -> ClockLine {
+    let t = &e.clock.timer;
+    let g = &e.clock.target;
+    let at =
+        |x: Option<jiff::Timestamp>| x.map(|v| short_time(trellis_app::views::micros(v))).unwrap_or_default();
+    ClockLine {
+        agreement_ref: g.agreement_ref.clone(),
+        agreement_id: g.agreement_id,
+        kind: g.agreement_type.to_uppercase(),
+        what: if g.priority.is_empty() {
+            g.metric.clone()
+        } else {
+            format!("{} ({})", g.metric, g.priority.to_uppercase())
+        },
+        target: trellis_domain::agreement::format_minutes(g.threshold),
+        state: t.state.label(),
+        elapsed: minutes_text(t.elapsed.as_secs()),
+        used_percent: t.used_permille() / 10,
+        due: at(t.due_at),
+        breached: t.is_breached(),
+        warned: t.warned_at.is_some(),
+        attributed: e.clock.attributed_to.as_ref().map(|a| format!("{} {}", a.agreement_ref, a.metric)),
+        segments: t
+            .segments
+            .iter()
+            .map(|s| SegmentLine {
+                from: short_time(trellis_app::views::micros(s.from)),
+                to: short_time(trellis_app::views::micros(s.to)),
+                length: minutes_text(s.length().as_secs()),
+                explanation: format!("{} — {}", s.status.label(), s.kind.explain()),
+                counted: s.kind == trellis_domain::sla::SegmentKind::Counted,
+            })
+            .collect(),
+    }
 }
 
 pub async fn detail_page(s: &AppState, actor: &Actor, key: &str, message: Option<String>) -> UiResult {
     let v = app::get(&s.app, actor, key).await?;
     let h = app::handle_of(&v);
     let status = IncidentStatus::parse(&v.row.status).unwrap_or(IncidentStatus::New);
-    let p = record::platform(
+    let mut p = record::platform(
         s,
         actor,
         &h,
@@ -358,7 +523,22 @@ pub async fn detail_page(s: &AppState, actor: &Actor, key: &str, message: Option
         message,
     )
     .await?;
-    Ok(render(&DetailPage { nav: Nav::new(actor, "incidents"), i: Row::from(&v), p }))
+    let has = |to: IncidentStatus| p.transitions.iter().any(|(t, _)| *t == to.as_str());
+    let (can_pend, can_resolve) = (has(IncidentStatus::Pending), has(IncidentStatus::Resolved));
+    p.transitions
+        .retain(|(t, _)| *t != IncidentStatus::Pending.as_str() && *t != IncidentStatus::Resolved.as_str());
+    let explained: Vec<_> = trellis_app::sla::explain(&s.app, actor, key, None).await?;
+    let clocks = explained.iter().map(clock_line).collect();
+    Ok(render(&DetailPage {
+        nav: Nav::new(actor, "incidents"),
+        i: Row::from(&v),
+        p,
+        clocks,
+        can_pend,
+        can_resolve,
+        pending_reasons: PendingReason::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        resolution_codes: ResolutionCode::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+    }))
 }
 
 pub async fn detail(State(s): State<AppState>, UiActor(actor): UiActor, Path(key): Path<String>) -> UiResult {

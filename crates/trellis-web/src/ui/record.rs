@@ -186,6 +186,7 @@ async fn timeline<L: Lifecycle>(
                         format!("{}: {}", field_label(&c.field), show_value::<L>(&c.field, &c.to, &names))
                     }
                     "linked" => link_summary(&c.to),
+                    "sla" => c.to.as_str().unwrap_or_default().to_owned(),
                     "attached" => show_value::<L>(&c.field, &c.to, &names),
                     _ => format!(
                         "{}: {} → {}",
@@ -205,6 +206,7 @@ async fn timeline<L: Lifecycle>(
                 "transitioned" => "changed the status".into(),
                 "attached" => "attached a file".into(),
                 "linked" => "linked a record".into(),
+                "sla" => "recorded an SLA event".into(),
                 other => other.into(),
             };
             let micros = trellis_app::views::micros(e.entry.at);
@@ -404,6 +406,10 @@ fn back_to(kind: RecordKind, reference: &str) -> Response {
 pub struct TransitionForm {
     to: String,
     version: Option<i64>,
+    /// Incidents: why it waits, and how it was resolved.
+    pending_reason: Option<String>,
+    resolution_code: Option<String>,
+    resolution_notes: Option<String>,
 }
 
 async fn transition(
@@ -415,9 +421,15 @@ async fn transition(
 ) -> UiResult {
     let app = &s.app;
     let moved = match kind {
-        RecordKind::Incident => trellis_app::incident::transition(app, &actor, &key, &f.to, f.version)
-            .await
-            .map(|v| v.row.reference),
+        RecordKind::Incident => {
+            let m = trellis_app::incident::IncidentMove {
+                to: f.to.clone(),
+                pending_reason: f.pending_reason.clone(),
+                resolution_code: f.resolution_code.clone(),
+                resolution_notes: f.resolution_notes.clone(),
+            };
+            trellis_app::incident::transition(app, &actor, &key, m, f.version).await.map(|v| v.row.reference)
+        }
         RecordKind::Service => trellis_app::service::transition(app, &actor, &key, &f.to, f.version)
             .await
             .map(|v| v.view.row.reference),

@@ -22,6 +22,11 @@ impl TestClock {
         let mut t = self.0.lock().expect("clock lock");
         *t += d;
     }
+
+    /// Moves the clock to `at` (forwards or back).
+    pub fn set(&self, at: Timestamp) {
+        *self.0.lock().expect("clock lock") = at;
+    }
 }
 
 impl Clock for TestClock {
@@ -96,7 +101,8 @@ impl TestApp {
             .expect("admin");
         let admin_token =
             trellis_app::auth::create_token_for_email(&app, ADMIN_EMAIL, "tests").await.expect("token").token;
-        let server = Server::bind(&config, app.clone()).await.expect("bind");
+        // Tests run the job worker themselves (`trellis_app::jobs::run_due`), when they choose.
+        let server = Server::bind(&config, app.clone()).await.expect("bind").without_job_worker();
         let url = server.url();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server.run(async move {

@@ -14,5 +14,6 @@ mod offerings;
 mod ops;
 mod platform;
 mod schema;
+mod sla;
 mod surveys;
 mod ui;

@@ -112,7 +112,13 @@ async fn illegal_transition_is_409_with_a_stable_code_and_changes_nothing() {
     t.incident(tok, "Lifecycle", None).await;
     for to in ["resolved", "closed"] {
         assert_eq!(
-            t.post(tok, "/api/v1/incidents/INC-000001/transitions", json!({"to": to})).await.status(),
+            t.post(
+                tok,
+                "/api/v1/incidents/INC-000001/transitions",
+                json!({"to": to, "resolution_code": "fixed"})
+            )
+            .await
+            .status(),
             StatusCode::OK
         );
     }

@@ -23,12 +23,19 @@ async fn surveys_are_sent_on_resolution_and_in_rounds_and_scored_per_service_and
     let inc = t.incident(&nina, "Cannot print", None).await;
     let path = format!("/api/v1/incidents/{}/transitions", inc["ref"].as_str().expect("ref"));
     for to in ["resolved", "in_progress", "resolved"] {
-        assert_eq!(t.post(&agent, &path, json!({"to": to})).await.status(), StatusCode::OK, "{to}");
+        assert_eq!(
+            t.post(&agent, &path, json!({"to": to, "resolution_code": "fixed"})).await.status(),
+            StatusCode::OK,
+            "{to}"
+        );
     }
     // A ticket an agent logged for a customer asks no one (there is no portal user to ask).
     let logged = t.incident(&agent, "Printer jam", Some(&north)).await;
     let p2 = format!("/api/v1/incidents/{}/transitions", logged["ref"].as_str().expect("ref"));
-    assert_eq!(t.post(&agent, &p2, json!({"to": "resolved"})).await.status(), StatusCode::OK);
+    assert_eq!(
+        t.post(&agent, &p2, json!({"to": "resolved", "resolution_code": "fixed"})).await.status(),
+        StatusCode::OK
+    );
     let mine = body(t.get(&nina, "/api/v1/surveys?open=true").await).await;
     assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
     assert_eq!(mine["items"][0]["reason"], "ticket_resolved");

@@ -225,8 +225,12 @@ async fn the_list_filter_form_with_empty_choices_filters_by_status() {
     t.incident(&t.admin_token, "Open one", None).await;
     t.incident(&t.admin_token, "Closed one", None).await;
     for to in ["resolved", "closed"] {
-        t.post(&t.admin_token, "/api/v1/incidents/INC-000002/transitions", serde_json::json!({"to": to}))
-            .await;
+        t.post(
+            &t.admin_token,
+            "/api/v1/incidents/INC-000002/transitions",
+            serde_json::json!({"to": to, "resolution_code": "fixed"}),
+        )
+        .await;
     }
     let admin = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     // Exactly what the form sends: every field, the unused ones empty.

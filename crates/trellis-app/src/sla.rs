@@ -1,0 +1,393 @@
+//! The SLA clocks of incidents: which agreement targets measure a ticket, the projection kept for
+//! queues and the job worker, warnings and breaches recorded exactly once, and the explain view.
+//!
+//! Every clock is evaluated by [`trellis_domain::sla::evaluate`] from the incident's journal,
+//! the agreement's conditions and the versioned calendar; nothing here keeps a running count.
+
+use crate::{Actor, App, AppError, calendar, journal};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
+use trellis_domain::access::Action;
+use trellis_domain::agreement::{AgreementType, Metric};
+use trellis_domain::calendar::CalendarHistory;
+use trellis_domain::incident::PendingReason;
+use trellis_domain::journal::{Change, JournalAction};
+use trellis_domain::record::RecordKind;
+use trellis_domain::sla::{
+    Conditions, Holder, ReopenRule, TicketState, Timer, TimerSpec, TimerState, evaluate, history_from_journal,
+};
+use trellis_store::incident::IncidentRow;
+use trellis_store::sla::{self as store, ClockTargetRow, EventRow, TicketScope, TimerRow};
+use trellis_store::{Conn, from_micros, jobs, micros};
+use uuid::Uuid;
+
+/// The job that wakes a ticket's clocks when a warning or a target falls due.
+pub const WAKE_JOB: &str = "sla.wake";
+
+/// A clock of one ticket against one agreement target, evaluated at one instant.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    pub target: ClockTargetRow,
+    pub timer: Timer,
+    /// For a breach: the lower target (OLA or contract) whose own breach caused it.
+    pub attributed_to: Option<ClockTargetRow>,
+}
+
+/// Pending reasons stored as a comma-separated list.
+pub fn parse_pause_on(text: &str) -> Vec<PendingReason> {
+    text.split(',').filter_map(|r| PendingReason::parse(r.trim())).collect()
+}
+
+fn spec_of(t: &ClockTargetRow) -> TimerSpec {
+    let metric = Metric::parse(&t.metric).unwrap_or(Metric::Resolution);
+    let holder = match (AgreementType::parse(&t.agreement_type), t.team_id) {
+        (Some(AgreementType::Ola), Some(team)) => Holder::Team(team),
+        (Some(AgreementType::Contract), _) => Holder::Supplier,
+        _ => Holder::Anyone,
+    };
+    TimerSpec {
+        conditions: Conditions {
+            metric,
+            pause_on: parse_pause_on(&t.pause_on),
+            on_reopen: ReopenRule::parse(&t.on_reopen).unwrap_or(ReopenRule::Resume),
+            holder,
+        },
+        target: SignedDuration::from_mins(t.threshold),
+        warn_percent: u8::try_from(t.warn_percent).unwrap_or(trellis_domain::sla::DEFAULT_WARN_PERCENT),
+    }
+}
+
+/// The incident's states, replayed from its journal.
+async fn history(c: &mut Conn<'_>, incident_id: Uuid) -> Result<Vec<TicketState>, AppError> {
+    let entries = trellis_store::journal::entries(c, incident_id).await?;
+    let parsed: Vec<(Timestamp, Vec<Change>)> =
+        entries.iter().map(|e| (e.entry.at, e.entry.parsed_changes())).collect();
+    Ok(history_from_journal(parsed.iter().map(|(at, changes)| (*at, changes.as_slice()))))
+}
+
+/// The targets that measure the incident: SLAs of its customer, OLAs of every team that held it,
+/// and the lower targets (OLA, contract) those rest on. A contract measures resolution only:
+/// the supplier's share is the time the ticket waited on it.
+async fn targets(
+    c: &mut Conn<'_>,
+    incident: &IncidentRow,
+    history: &[TicketState],
+) -> Result<Vec<ClockTargetRow>, AppError> {
+    let mut teams: Vec<Uuid> = history.iter().filter_map(|s| s.team_id).collect();
+    teams.sort_unstable();
+    teams.dedup();
+    let scope = TicketScope {
+        customer_id: incident.customer_id,
+        service_id: incident.service_id,
+        priority: incident.priority.clone(),
+        teams,
+    };
+    let mut found = store::targets_for(c, &scope).await?;
+    // The chain is at most SLA ← OLA ← contract, so two more steps reach its bottom.
+    for _ in 0..2 {
+        let missing: Vec<Uuid> = found
+            .iter()
+            .filter_map(|t| t.supported_by)
+            .filter(|id| !found.iter().any(|f| f.target_id == *id))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        found.extend(store::targets_by_id(c, &missing).await?);
+    }
+    found.retain(|t| {
+        !(t.agreement_type == AgreementType::Contract.as_str() && t.metric == Metric::Response.as_str())
+    });
+    Ok(found)
+}
+
+/// Evaluates every clock of the incident at `at` (an instant not after now).
+async fn measure(c: &mut Conn<'_>, incident: &IncidentRow, at: Timestamp) -> Result<Vec<Clock>, AppError> {
+    let history = history(c, incident.id).await?;
+    let targets = targets(c, incident, &history).await?;
+    let mut calendars: HashMap<Uuid, CalendarHistory> = HashMap::new();
+    for id in targets.iter().map(|t| t.calendar_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = calendars.entry(id) {
+            // A missing calendar cannot happen (targets reference it); measure always-on then.
+            let detail = calendar::load(c, id).await?;
+            slot.insert(detail.map_or_else(|| CalendarHistory::new(Vec::new()), |d| d.history()));
+        }
+    }
+    let mut clocks = Vec::new();
+    for target in targets {
+        if let Some(timer) = evaluate(&spec_of(&target), &calendars[&target.calendar_id], &history, at) {
+            clocks.push(Clock { target, timer, attributed_to: None });
+        }
+    }
+    attribute(&mut clocks);
+    Ok(clocks)
+}
+
+/// A breached target whose supporting target breached too is attributed down the chain, to the
+/// lowest breached target (an SLA missed because the network team's OLA was, because the
+/// carrier's contract was).
+fn attribute(clocks: &mut [Clock]) {
+    let breached: HashMap<Uuid, (Option<Uuid>, ClockTargetRow)> = clocks
+        .iter()
+        .filter(|c| c.timer.is_breached())
+        .map(|c| (c.target.target_id, (c.target.supported_by, c.target.clone())))
+        .collect();
+    for clock in clocks.iter_mut().filter(|c| c.timer.is_breached()) {
+        let mut cause = None;
+        let mut next = clock.target.supported_by;
+        for _ in 0..3 {
+            let Some((below, row)) = next.and_then(|id| breached.get(&id)) else { break };
+            cause = Some(row.clone());
+            next = *below;
+        }
+        clock.attributed_to = cause;
+    }
+}
+
+fn event_text(kind: &str, clock: &Clock, reached: Timestamp) -> String {
+    let t = &clock.target;
+    let what = if t.priority.is_empty() { t.metric.clone() } else { format!("{} {}", t.metric, t.priority) };
+    let mut text = match kind {
+        "warning" => {
+            format!("Warning: {} {what} target reached {} % at {reached}", t.agreement_ref, t.warn_percent)
+        }
+        _ => format!("Breach: {} {what} target missed at {reached}", t.agreement_ref),
+    };
+    if let Some(cause) = &clock.attributed_to {
+        text.push_str(&format!(" (caused by {} {} missing its target)", cause.agreement_ref, cause.metric));
+    }
+    text
+}
+
+/// Recomputes the incident's clocks at `now` inside the caller's transaction (which holds the
+/// incident's journal head): rewrites the projection and records each warning and breach reached
+/// and not yet recorded, with a journal entry. Returns when the clocks next need waking.
+pub(crate) async fn project(
+    c: &mut Conn<'_>,
+    incident: &IncidentRow,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, AppError> {
+    let clocks = measure(c, incident, now).await?;
+    let rows: Vec<TimerRow> = clocks
+        .iter()
+        .map(|k| TimerRow {
+            id: Uuid::now_v7(),
+            record_id: incident.id,
+            record_kind: RecordKind::Incident.as_str().into(),
+            target_id: k.target.target_id,
+            agreement_id: k.target.agreement_id,
+            state: k.timer.state.as_str().into(),
+            cycle: i64::from(k.timer.cycle),
+            elapsed_secs: k.timer.elapsed.as_secs(),
+            target_secs: k.timer.target.as_secs(),
+            started_at: micros(k.timer.started_at),
+            warn_at: k.timer.warn_at.map(micros),
+            due_at: k.timer.due_at.map(micros),
+            breached_at: k.timer.breached_at.map(micros),
+            stopped_at: k.timer.stopped_at.map(micros),
+            computed_at: micros(now),
+        })
+        .collect();
+    let due =
+        clocks.iter().filter(|k| k.timer.state == TimerState::Running).filter_map(|k| k.timer.due_at).min();
+    let mut writes = store::replace_timers(incident.id, &rows);
+    writes.push(store::set_incident_due(incident.id, due.map(micros)));
+    c.execute_batch(writes).await?;
+
+    let mut next_wake: Option<Timestamp> = None;
+    for clock in &clocks {
+        for (kind, reached, upcoming) in [
+            ("warning", clock.timer.warned_at, clock.timer.warn_at),
+            ("breach", clock.timer.breached_at, clock.timer.due_at),
+        ] {
+            match reached {
+                Some(at) => fire(c, incident, clock, kind, at, now).await?,
+                None if clock.timer.state == TimerState::Running => {
+                    if let Some(at) = upcoming {
+                        next_wake = Some(next_wake.map_or(at, |n| n.min(at)));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(next_wake)
+}
+
+/// Records one reached threshold unless some process already did; the journal entry goes with it.
+async fn fire(
+    c: &mut Conn<'_>,
+    incident: &IncidentRow,
+    clock: &Clock,
+    kind: &str,
+    reached: Timestamp,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let event = EventRow {
+        id: Uuid::now_v7(),
+        record_id: incident.id,
+        target_id: clock.target.target_id,
+        cycle: i64::from(clock.timer.cycle),
+        kind: kind.into(),
+        reached_at: micros(reached),
+        fired_at: micros(now),
+        attributed_target_id: clock.attributed_to.as_ref().map(|t| t.target_id),
+    };
+    if store::record_event(c, &event).await? {
+        let change = Change::new("sla", (), event_text(kind, clock, reached));
+        journal::record(
+            c,
+            RecordKind::Incident,
+            incident.id,
+            &Actor::system(),
+            now,
+            JournalAction::Sla,
+            &[change],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Recomputes after a change to the incident (in the caller's transaction) and arranges the
+/// next wake-up with the job worker.
+pub(crate) async fn after_change(
+    c: &mut Conn<'_>,
+    incident: &IncidentRow,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    if let Some(at) = project(c, incident, now).await? {
+        schedule_wake(c, incident.id, at, now).await?;
+    }
+    Ok(())
+}
+
+fn wake_key(record_id: Uuid) -> String {
+    format!("{WAKE_JOB}:{record_id}")
+}
+
+/// Asks the job worker to recompute a ticket's clocks at `at`.
+pub(crate) async fn schedule_wake(
+    c: &mut Conn<'_>,
+    record_id: Uuid,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    c.execute(jobs::schedule(
+        WAKE_JOB,
+        &wake_key(record_id),
+        &record_id.to_string(),
+        micros(at),
+        micros(now),
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Asks the worker to recompute these tickets' clocks now (after an agreement or a calendar
+/// they depend on changed). Returns how many were asked for.
+async fn wake_all(c: &mut Conn<'_>, records: &[Uuid], now: Timestamp) -> Result<usize, AppError> {
+    for chunk in records.chunks(500) {
+        let at = micros(now);
+        let batch =
+            chunk.iter().map(|r| jobs::schedule(WAKE_JOB, &wake_key(*r), &r.to_string(), at, at)).collect();
+        c.execute_batch(batch).await?;
+    }
+    Ok(records.len())
+}
+
+/// After a calendar gained a version: its open clocks are recomputed (their past is untouched,
+/// since a version never takes effect in the past; their due instants may move).
+pub(crate) async fn calendar_changed(
+    c: &mut Conn<'_>,
+    calendar_id: Uuid,
+    now: Timestamp,
+) -> Result<usize, AppError> {
+    let records = store::open_records_on_calendar(c, calendar_id).await?;
+    wake_all(c, &records, now).await
+}
+
+/// After an agreement changed (targets, conditions, status): the open tickets it measures or may
+/// now measure are recomputed.
+pub(crate) async fn agreement_changed(
+    c: &mut Conn<'_>,
+    agreement: &trellis_store::agreement::AgreementRow,
+    now: Timestamp,
+) -> Result<usize, AppError> {
+    let records =
+        store::open_records_for_agreement(c, agreement.id, agreement.customer_id, agreement.team_id).await?;
+    wake_all(c, &records, now).await
+}
+
+/// The `sla.wake` job: recomputes one ticket's clocks, recording what fell due, and either
+/// finishes or moves itself to the next instant something falls due. Runs in one transaction
+/// with the lease check, so an effect never outlives a lost lease.
+pub(crate) async fn wake(app: &App, job: &jobs::JobRow, owner: &str) -> Result<(), AppError> {
+    let record_id: Uuid =
+        job.payload.parse().map_err(|_| AppError::Internal(format!("job {}: payload", job.id)))?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    // Takes the record's journal head first: a request changing the ticket meanwhile waits.
+    trellis_store::journal::head(&mut c, record_id).await?;
+    let next = match trellis_store::incident::get_by_id(&mut c, record_id).await? {
+        Some(v) => project(&mut c, &v.row, now).await?,
+        None => None,
+    };
+    let kept = match next {
+        Some(at) => jobs::postpone(&mut c, job.id, owner, micros(at)).await?,
+        None => jobs::finish(&mut c, job.id, owner, micros(now)).await?,
+    };
+    if !kept {
+        return Err(AppError::Internal(format!("job {}: lease lost", job.id)));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One clock for the explain view, with the stored projection next to the fresh evaluation.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub clock: Clock,
+    pub projection: Option<TimerRow>,
+    pub events: Vec<EventRow>,
+}
+
+/// Every clock of an incident evaluated afresh at `at` (default now), with each stretch of time
+/// counted or skipped and why. Customer users see their SLA clocks only (OLAs and contracts are
+/// the provider's business).
+pub async fn explain(
+    app: &App,
+    actor: &Actor,
+    key: &str,
+    at: Option<Timestamp>,
+) -> Result<Vec<Explained>, AppError> {
+    let v = crate::incident::get(app, actor, key).await?;
+    actor.require(Action::IncidentRead)?;
+    let now = app.now();
+    let at = at.unwrap_or(now);
+    if at > now {
+        return Err(AppError::Validation(trellis_domain::validation::ValidationErrors::single(
+            "at",
+            "must not be in the future: a clock cannot know what has not happened",
+        )));
+    }
+    let mut c = app.db.read();
+    let clocks = measure(&mut c, &v.row, at).await?;
+    let stored = store::timers_of(&mut c, v.row.id).await?;
+    let events = store::events_of(&mut c, v.row.id).await?;
+    Ok(clocks
+        .into_iter()
+        .filter(|k| actor.role.is_staff() || k.target.agreement_type == AgreementType::Sla.as_str())
+        .map(|clock| Explained {
+            projection: stored.iter().find(|t| t.target_id == clock.target.target_id).cloned(),
+            events: events.iter().filter(|e| e.target_id == clock.target.target_id).cloned().collect(),
+            clock,
+        })
+        .collect())
+}
+
+/// A stored instant as a timestamp (the projection keeps microseconds).
+pub fn instant(micros: i64) -> Result<Timestamp, AppError> {
+    Ok(from_micros(micros)?)
+}
