@@ -12,9 +12,11 @@ use trellis_domain::agreement::{
     describe_target, validate_targets,
 };
 use trellis_domain::ci::parse_date;
+use trellis_domain::incident::PendingReason;
 use trellis_domain::journal::JournalAction;
 use trellis_domain::lifecycle::parse_named;
 use trellis_domain::record::{RecordKey, RecordKind};
+use trellis_domain::sla::{DEFAULT_WARN_PERCENT, ReopenRule, WARN_PERCENT_RANGE};
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::agreement::{self as store, AgreementRow, AgreementView, Filter, TargetRow, TargetView};
 use trellis_store::{Conn, Sql, micros, refs};
@@ -46,6 +48,12 @@ pub struct AgreementInput {
     pub renewal_on: String,
     pub next_review_on: String,
     pub value_cents: Option<i64>,
+    /// Pending reasons that pause this agreement's clocks; `None`: awaiting the customer.
+    pub pause_on: Option<Vec<String>>,
+    /// resume or restart; `None`: resume.
+    pub on_reopen: Option<String>,
+    /// Percentage of a target at which a warning fires; `None`: 75.
+    pub warn_percent: Option<i64>,
     pub targets: Vec<TargetEntry>,
 }
 
@@ -240,7 +248,34 @@ async fn apply(
     row.renewal_on = renewal.map(|d| d.to_string());
     row.next_review_on = review.map(|d| d.to_string());
     row.value_cents = input.value_cents;
+    apply_conditions(errors, input, row);
     Ok(())
+}
+
+/// When the agreement's clocks run: see [`trellis_domain::sla::Conditions`].
+fn apply_conditions(errors: &mut ValidationErrors, input: &AgreementInput, row: &mut AgreementRow) {
+    let pause_on: Vec<PendingReason> = match &input.pause_on {
+        None => vec![PendingReason::AwaitingCustomer],
+        Some(given) => {
+            given.iter().filter_map(|r| parse_named::<PendingReason>(errors, "pause_on", r)).collect()
+        }
+    };
+    let mut names: Vec<&str> = pause_on.iter().map(|r| r.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    row.pause_on = names.join(",");
+    row.on_reopen = match input.on_reopen.as_deref().filter(|r| !r.trim().is_empty()) {
+        None => ReopenRule::Resume.as_str().into(),
+        Some(r) => {
+            parse_named::<ReopenRule>(errors, "on_reopen", r).map_or_else(String::new, |r| r.as_str().into())
+        }
+    };
+    let warn = input.warn_percent.unwrap_or(i64::from(DEFAULT_WARN_PERCENT));
+    let range = WARN_PERCENT_RANGE;
+    if !(i64::from(*range.start())..=i64::from(*range.end())).contains(&warn) {
+        errors.add("warn_percent", format!("must be between {} and {}", range.start(), range.end()));
+    }
+    row.warn_percent = warn;
 }
 
 /// The statements that make the agreement's targets `specs`. A target keeps its id while its
@@ -342,6 +377,9 @@ pub async fn create(app: &App, actor: &Actor, input: AgreementInput) -> Result<A
         renewal_on: None,
         next_review_on: None,
         value_cents: None,
+        pause_on: String::new(),
+        on_reopen: String::new(),
+        warn_percent: 0,
         version: 1,
         created_at: micros(now),
         updated_at: micros(now),
@@ -402,6 +440,9 @@ fn field_changes(changes: &mut Changes, before: Option<&AgreementRow>, after: &A
             changes.initial("renewal_on", &after.renewal_on);
             changes.initial("next_review_on", &after.next_review_on);
             changes.initial("value_cents", after.value_cents);
+            changes.initial("pause_on", &after.pause_on);
+            changes.initial("on_reopen", &after.on_reopen);
+            changes.initial("warn_percent", after.warn_percent);
         }
         Some(b) => {
             changes.compare("title", &b.title, &after.title);
@@ -414,6 +455,9 @@ fn field_changes(changes: &mut Changes, before: Option<&AgreementRow>, after: &A
             changes.compare("renewal_on", &b.renewal_on, &after.renewal_on);
             changes.compare("next_review_on", &b.next_review_on, &after.next_review_on);
             changes.compare("value_cents", b.value_cents, after.value_cents);
+            changes.compare("pause_on", &b.pause_on, &after.pause_on);
+            changes.compare("on_reopen", &b.on_reopen, &after.on_reopen);
+            changes.compare("warn_percent", b.warn_percent, after.warn_percent);
         }
     }
 }
@@ -516,6 +560,9 @@ pub fn input_of(d: &AgreementDetail) -> AgreementInput {
         renewal_on: text(&r.renewal_on),
         next_review_on: text(&r.next_review_on),
         value_cents: r.value_cents,
+        pause_on: Some(r.pause_on.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect()),
+        on_reopen: Some(r.on_reopen.clone()),
+        warn_percent: Some(r.warn_percent),
         targets: d
             .targets
             .iter()

@@ -203,6 +203,9 @@ pub async fn list(
             _ => return Ok((Vec::new(), None)),
         }
     }
+    if let Some(minutes) = filter.due_within_minutes {
+        filter.due_before = Some(micros(app.now()).saturating_add(minutes.saturating_mul(60_000_000)));
+    }
     Ok(store::list(&mut app.db.read(), &filter).await?)
 }
 

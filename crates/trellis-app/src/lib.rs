@@ -148,7 +148,7 @@ impl Actor {
 /// The stored shapes the use cases return, re-exported so the web layer depends on the app
 /// layer only.
 pub mod views {
-    pub use trellis_store::agreement::{AgreementView, Filter as AgreementFilter, TargetView};
+    pub use trellis_store::agreement::{AgreementRow, AgreementView, Filter as AgreementFilter, TargetView};
     pub use trellis_store::baseline::BaselineRow;
     pub use trellis_store::calendar::CalendarRow;
     pub use trellis_store::ci::{CiView, Filter as CiFilter, NodeRow};

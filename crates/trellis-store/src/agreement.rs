@@ -25,6 +25,11 @@ pub struct AgreementRow {
     pub renewal_on: Option<String>,
     pub next_review_on: Option<String>,
     pub value_cents: Option<i64>,
+    /// Clock conditions: pending reasons (comma-separated) that pause the clocks, what a reopen
+    /// does (resume or restart), and the share of a target at which a warning fires.
+    pub pause_on: String,
+    pub on_reopen: String,
+    pub warn_percent: i64,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -45,7 +50,8 @@ pub struct AgreementView {
 
 const VIEW_SELECT: &str = "SELECT a.id, a.ref, a.title, a.description, a.agreement_type, a.status, a.service_id, \
      a.customer_id, a.team_id, a.supplier_id, a.owner_id, a.starts_on, a.ends_on, a.notice_on, a.renewal_on, \
-     a.next_review_on, a.value_cents, a.version, a.created_at, a.updated_at, \
+     a.next_review_on, a.value_cents, a.pause_on, a.on_reopen, a.warn_percent, a.version, a.created_at, \
+     a.updated_at, \
      s.ref AS service_ref, s.name AS service_name, cu.name AS customer_name, t.name AS team_name, \
      p.ref AS supplier_ref, p.name AS supplier_name, o.display_name AS owner_name \
      FROM agreements a LEFT JOIN services s ON s.id = a.service_id \
@@ -56,8 +62,9 @@ pub fn insert(r: &AgreementRow) -> Sql {
     Sql::new(
         "INSERT INTO agreements (id, ref, title, description, agreement_type, status, service_id, customer_id, \
          team_id, supplier_id, owner_id, starts_on, ends_on, notice_on, renewal_on, next_review_on, value_cents, \
-         version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+         version, created_at, updated_at, pause_on, on_reopen, warn_percent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+         $21, $22, $23)",
     )
     .bind(r.id)
     .bind(&r.reference)
@@ -79,6 +86,9 @@ pub fn insert(r: &AgreementRow) -> Sql {
     .bind(r.version)
     .bind(r.created_at)
     .bind(r.updated_at)
+    .bind(&r.pause_on)
+    .bind(&r.on_reopen)
+    .bind(r.warn_percent)
 }
 
 pub async fn get(c: &mut Conn<'_>, key: &RecordKey) -> Result<Option<AgreementView>, StoreError> {
@@ -90,7 +100,8 @@ pub fn update(r: &AgreementRow, expected_version: i64) -> Sql {
     Sql::new(
         "UPDATE agreements SET title = $1, description = $2, status = $3, service_id = $4, owner_id = $5, \
          starts_on = $6, ends_on = $7, notice_on = $8, renewal_on = $9, next_review_on = $10, value_cents = $11, \
-         version = $12, updated_at = $13 WHERE id = $14 AND version = $15",
+         version = $12, updated_at = $13, pause_on = $16, on_reopen = $17, warn_percent = $18 \
+         WHERE id = $14 AND version = $15",
     )
     .bind(&r.title)
     .bind(&r.description)
@@ -107,6 +118,9 @@ pub fn update(r: &AgreementRow, expected_version: i64) -> Sql {
     .bind(r.updated_at)
     .bind(r.id)
     .bind(expected_version)
+    .bind(&r.pause_on)
+    .bind(&r.on_reopen)
+    .bind(r.warn_percent)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -70,9 +70,9 @@ pub fn insert(r: &IncidentRow) -> Sql {
     Sql::new(
         "INSERT INTO incidents (id, ref, title, description, status, customer_id, team_id, \
              assignee_id, owner_id, created_by, version, created_at, updated_at, service_id, ci_id, category, \
-             impact, urgency, priority, pending_reason, resolution_code, resolution_notes, resolved_at) \
+             impact, urgency, priority, pending_reason, resolution_code, resolution_notes, resolved_at, sla_due_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             $21, $22, $23)",
+             $21, $22, $23, $24)",
     )
     .bind(r.id)
     .bind(&r.reference)
@@ -97,6 +97,7 @@ pub fn insert(r: &IncidentRow) -> Sql {
     .bind(r.resolution_code.clone())
     .bind(&r.resolution_notes)
     .bind(r.resolved_at)
+    .bind(r.sla_due_at)
 }
 
 pub async fn get_by_id(c: &mut Conn<'_>, id: Uuid) -> Result<Option<IncidentView>, StoreError> {
@@ -152,6 +153,9 @@ pub enum Sort {
     CreatedAsc,
     UpdatedDesc,
     UpdatedAsc,
+    /// The queue order: the SLA clock falling due first (incidents without a running clock are
+    /// left out).
+    DueAsc,
 }
 
 /// Where the previous page ended: the sort key (for `updated_at` sorts) and the id.
@@ -171,6 +175,10 @@ pub struct Filter {
     pub unassigned: bool,
     /// Case-insensitive substring of the title or reference.
     pub text: Option<String>,
+    /// Only incidents whose SLA clocks fall due within this many minutes of now (the app turns
+    /// it into `due_before`); "breaching soon".
+    pub due_within_minutes: Option<i64>,
+    pub due_before: Option<i64>,
     pub sort: Sort,
     pub after: Option<Cursor>,
     pub limit: i64,
@@ -207,11 +215,18 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
             " AND (LOWER(i.title) LIKE {p} ESCAPE '\\' OR LOWER(i.ref) LIKE {p} ESCAPE '\\')"
         ));
     }
+    if let Some(before) = f.due_before {
+        sql.push_str(&format!(" AND i.sla_due_at <= {}", arg(before.into(), &mut args)));
+    }
     let (order, key_col) = match f.sort {
         Sort::CreatedDesc => ("i.id DESC", None),
         Sort::CreatedAsc => ("i.id ASC", None),
         Sort::UpdatedDesc => ("i.updated_at DESC, i.id DESC", Some("i.updated_at")),
         Sort::UpdatedAsc => ("i.updated_at ASC, i.id ASC", Some("i.updated_at")),
+        Sort::DueAsc => {
+            sql.push_str(" AND i.sla_due_at IS NOT NULL");
+            ("i.sla_due_at ASC, i.id ASC", Some("i.sla_due_at"))
+        }
     };
     if let Some(cur) = f.after {
         let cmp = if matches!(f.sort, Sort::CreatedDesc | Sort::UpdatedDesc) { "<" } else { ">" };
@@ -230,8 +245,14 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
     let mut rows: Vec<IncidentView> = c.all(Sql::dynamic(sql, args)).await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| Cursor { key: if key_col.is_some() { r.row.updated_at } else { 0 }, id: r.row.id })
+        rows.last().map(|r| {
+            let key = match f.sort {
+                Sort::DueAsc => r.row.sla_due_at.unwrap_or_default(),
+                Sort::UpdatedAsc | Sort::UpdatedDesc => r.row.updated_at,
+                Sort::CreatedAsc | Sort::CreatedDesc => 0,
+            };
+            Cursor { key, id: r.row.id }
+        })
     } else {
         None
     };

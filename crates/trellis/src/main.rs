@@ -80,6 +80,17 @@ enum BenchTarget {
         #[arg(long, default_value_t = 1)]
         clients: usize,
     },
+    /// The "breaching soon" queue of one team over a large incident table.
+    Queue {
+        #[arg(long, default_value_t = 1_000_000)]
+        incidents: usize,
+        #[arg(long, default_value_t = 50)]
+        teams: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -225,6 +236,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 database_url: config.database_url.clone(),
             };
             trellis::bench_impact::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            target: Some(BenchTarget::Queue { incidents, teams, queries, clients }), ..
+        } => {
+            let args = trellis::bench_queue::QueueArgs {
+                incidents,
+                teams,
+                queries,
+                clients,
+                database_url: config.database_url.clone(),
+            };
+            trellis::bench_queue::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { target: None, clients, creates, reads } => {

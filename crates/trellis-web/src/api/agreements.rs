@@ -122,6 +122,13 @@ pub struct Agreement {
     pub renewal_on: Option<String>,
     pub next_review_on: Option<String>,
     pub value_cents: Option<i64>,
+    /// Pending reasons that pause this agreement's clocks (awaiting_customer, awaiting_supplier,
+    /// awaiting_change, other).
+    pub pause_on: Vec<String>,
+    /// What a reopened ticket does to a resolution clock: resume or restart.
+    pub on_reopen: String,
+    /// Percentage of a target at which a warning fires.
+    pub warn_percent: i64,
     pub targets: Vec<Target>,
     pub created_at: String,
     pub updated_at: String,
@@ -169,6 +176,9 @@ impl From<AgreementDetail> for Agreement {
             renewal_on: r.renewal_on,
             next_review_on: r.next_review_on,
             value_cents: r.value_cents,
+            pause_on: r.pause_on.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+            on_reopen: r.on_reopen,
+            warn_percent: r.warn_percent,
             targets: d.targets.iter().map(target_dto).collect(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
@@ -277,6 +287,12 @@ pub struct CreateAgreement {
     pub renewal_on: Option<String>,
     pub next_review_on: Option<String>,
     pub value_cents: Option<i64>,
+    /// Pending reasons that pause the clocks; default `["awaiting_customer"]`.
+    pub pause_on: Option<Vec<String>>,
+    /// resume (default) or restart.
+    pub on_reopen: Option<String>,
+    /// 1–99; default 75.
+    pub warn_percent: Option<i64>,
     #[serde(default)]
     pub targets: Vec<TargetFields>,
 }
@@ -300,6 +316,10 @@ pub struct UpdateAgreement {
     #[serde(default, deserialize_with = "super::dto::present")]
     #[schema(value_type = Option<i64>, nullable)]
     pub value_cents: Option<Option<i64>>,
+    /// Changing a clock condition recomputes the open tickets this agreement measures.
+    pub pause_on: Option<Vec<String>>,
+    pub on_reopen: Option<String>,
+    pub warn_percent: Option<i64>,
     /// Replaces every target. A target keeps its id while its metric and priority stay; one that
     /// other targets rest on cannot be dropped (409 `agreement.target_in_use`).
     pub targets: Option<Vec<TargetFields>>,
@@ -346,6 +366,9 @@ pub async fn create(
         renewal_on: b.renewal_on.unwrap_or_default(),
         next_review_on: b.next_review_on.unwrap_or_default(),
         value_cents: b.value_cents,
+        pause_on: b.pause_on,
+        on_reopen: b.on_reopen,
+        warn_percent: b.warn_percent,
         targets: b.targets.into_iter().map(entry_of).collect(),
     };
     let d = app::create(&s.app, &actor, input).await?;
@@ -395,6 +418,9 @@ pub async fn update(
     input.renewal_on = b.renewal_on.unwrap_or(input.renewal_on);
     input.next_review_on = b.next_review_on.unwrap_or(input.next_review_on);
     input.value_cents = b.value_cents.unwrap_or(input.value_cents);
+    input.pause_on = b.pause_on.or(input.pause_on);
+    input.on_reopen = b.on_reopen.or(input.on_reopen);
+    input.warn_percent = b.warn_percent.or(input.warn_percent);
     if let Some(targets) = b.targets {
         input.targets = targets.into_iter().map(entry_of).collect();
     }

@@ -223,8 +223,12 @@ pub struct IncidentQuery {
     pub assignee: Option<String>,
     /// Text in the title or reference.
     pub q: Option<String>,
-    /// `-created_at` (default), `created_at`, `-updated_at` or `updated_at`.
+    /// `-created_at` (default), `created_at`, `-updated_at`, `updated_at`, or `due_at`: the
+    /// SLA clock falling due first (only incidents with a running clock).
     pub sort: Option<String>,
+    /// Breaching soon: only incidents whose SLA clocks fall due within this many minutes
+    /// (1–10080; already breached ones included).
+    pub breaching_within: Option<i64>,
     /// Page size, 1 to 500 (default 50).
     pub limit: Option<i64>,
     /// The `next` cursor of the previous page.

@@ -57,12 +57,21 @@ pub fn filter_from_query(q: &IncidentQuery, me: Uuid) -> Result<Filter, ApiError
         Some("created_at") => Sort::CreatedAsc,
         Some("-updated_at") => Sort::UpdatedDesc,
         Some("updated_at") => Sort::UpdatedAsc,
+        Some("due_at") => Sort::DueAsc,
         Some(_) => {
-            return Err(
-                bad_param("sort", "must be created_at, -created_at, updated_at or -updated_at").into()
-            );
+            return Err(bad_param(
+                "sort",
+                "must be created_at, -created_at, updated_at, -updated_at or due_at",
+            )
+            .into());
         }
     };
+    if let Some(m) = q.breaching_within {
+        if !(1..=10_080).contains(&m) {
+            return Err(bad_param("breaching_within", "must be between 1 and 10080 minutes").into());
+        }
+        f.due_within_minutes = Some(m);
+    }
     if let Some(a) = q.after.as_deref().filter(|a| !a.is_empty()) {
         f.after = Some(
             decode_cursor(a)

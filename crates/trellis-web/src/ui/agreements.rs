@@ -20,6 +20,8 @@ use trellis_app::{Actor, AppError, calendar, identity, service, supplier};
 use trellis_domain::access::Action;
 use trellis_domain::agreement::{AgreementStatus, AgreementType, Metric, Priority, TargetInput};
 use trellis_domain::ci::{format_cents, parse_cents};
+use trellis_domain::incident::PendingReason;
+use trellis_domain::sla::{DEFAULT_WARN_PERCENT, ReopenRule};
 use trellis_domain::validation::{FieldError, ValidationErrors};
 
 pub struct Row {
@@ -161,6 +163,8 @@ pub struct Detail {
     pub owner: String,
     pub dates: Vec<(&'static str, String)>,
     pub value: String,
+    /// How the clocks run, in words.
+    pub clock_rules: String,
     pub targets: Vec<TargetItem>,
 }
 
@@ -171,6 +175,18 @@ struct DetailPage {
     a: Detail,
     r: Reviews,
     p: Platform,
+}
+
+fn clock_rules(r: &trellis_app::views::AgreementRow) -> String {
+    let pauses: Vec<String> =
+        trellis_app::sla::parse_pause_on(&r.pause_on).into_iter().map(|p| p.label().to_lowercase()).collect();
+    let pause = if pauses.is_empty() {
+        "never paused".to_owned()
+    } else {
+        format!("paused while {}", pauses.join(" or "))
+    };
+    let reopen = ReopenRule::parse(&r.on_reopen).map_or("?", ReopenRule::label);
+    format!("Clocks {pause}; on reopen: {}; warning at {} %", reopen.to_lowercase(), r.warn_percent)
 }
 
 fn detail_of(d: &AgreementDetail) -> Detail {
@@ -206,6 +222,7 @@ fn detail_of(d: &AgreementDetail) -> Detail {
         owner: v.owner_name.clone().unwrap_or_else(|| "—".into()),
         dates,
         value: r.value_cents.map(format_cents).unwrap_or_default(),
+        clock_rules: clock_rules(r),
         targets: d
             .targets
             .iter()
@@ -273,6 +290,13 @@ pub struct AgreementForm {
     t_calendar: Vec<String>,
     #[serde(default)]
     t_supported_by: Vec<String>,
+    /// Clock conditions: the pending reasons ticked, the reopen rule, the warning percentage.
+    #[serde(default)]
+    pause_on: Vec<String>,
+    #[serde(default)]
+    on_reopen: String,
+    #[serde(default)]
+    warn_percent: String,
     version: Option<i64>,
 }
 
@@ -321,6 +345,8 @@ struct FormPage {
     owners: Vec<(String, String)>,
     metrics: Vec<(String, String)>,
     priorities: Vec<(String, String)>,
+    pending_reasons: Vec<(String, String)>,
+    reopen_rules: Vec<(String, String)>,
     calendars: Vec<(String, String)>,
     supporting: Vec<(String, String)>,
 }
@@ -413,6 +439,8 @@ async fn form_page(
         owners: ids(staff_choices(s, actor).await?),
         metrics: choices::<Metric>(),
         priorities: choices::<Priority>(),
+        pending_reasons: choices::<PendingReason>(),
+        reopen_rules: choices::<ReopenRule>(),
         calendars,
         supporting,
         rows,
@@ -445,7 +473,13 @@ pub async fn new_form(
 ) -> UiResult {
     actor.require(Action::AgreementManage)?;
     let kind = AgreementType::parse(&q.agreement_type).unwrap_or(AgreementType::Sla);
-    let f = AgreementForm { agreement_type: kind.as_str().into(), ..AgreementForm::default() };
+    let f = AgreementForm {
+        agreement_type: kind.as_str().into(),
+        pause_on: vec![PendingReason::AwaitingCustomer.as_str().into()],
+        on_reopen: ReopenRule::Resume.as_str().into(),
+        warn_percent: DEFAULT_WARN_PERCENT.to_string(),
+        ..AgreementForm::default()
+    };
     Ok(render(&form_page(&s, &actor, f, None, FormErrors::default()).await?))
 }
 
@@ -490,6 +524,18 @@ fn input_of(f: &AgreementForm) -> Result<AgreementInput, ValidationErrors> {
         renewal_on: f.renewal_on.clone(),
         next_review_on: f.next_review_on.clone(),
         value_cents,
+        pause_on: Some(f.pause_on.clone()),
+        on_reopen: Some(f.on_reopen.clone()),
+        warn_percent: match f.warn_percent.trim() {
+            "" => None,
+            t => t.parse().ok().or_else(|| {
+                errors.push(FieldError {
+                    field: "warn_percent".into(),
+                    message: "must be a whole number".into(),
+                });
+                None
+            }),
+        },
         targets,
     };
     if errors.is_empty() { Ok(input) } else { Err(ValidationErrors(errors)) }
@@ -552,6 +598,9 @@ pub async fn edit_form(
         t_value: input.targets.iter().map(|t| t.target.value.clone()).collect(),
         t_calendar: input.targets.iter().map(|t| id(t.calendar_id)).collect(),
         t_supported_by: input.targets.iter().map(|t| id(t.supported_by)).collect(),
+        pause_on: input.pause_on.unwrap_or_default(),
+        on_reopen: input.on_reopen.unwrap_or_default(),
+        warn_percent: input.warn_percent.map(|w| w.to_string()).unwrap_or_default(),
         version: Some(d.view.row.version),
     };
     Ok(render(&form_page(&s, &actor, f, Some(d.view.row.reference.clone()), FormErrors::default()).await?))

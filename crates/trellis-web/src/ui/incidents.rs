@@ -155,6 +155,7 @@ pub async fn list(
                     ("assignee", &page.q_assignee),
                     ("q", &page.q_text),
                     ("sort", &page.q_sort),
+                    ("breaching_within", &q.breaching_within.map(|m| m.to_string()).unwrap_or_default()),
                 ] {
                     if !v.is_empty() {
                         u.append_pair(k, v);

@@ -430,3 +430,108 @@ async fn a_calendar_edit_moves_open_clocks_and_leaves_their_past_alone() {
     assert_eq!(a["elapsed_seconds"], b["elapsed_seconds"]);
     assert_eq!(a["segments"], b["segments"], "what was measured before the edit is unchanged");
 }
+
+#[tokio::test]
+async fn an_agreement_sets_when_its_clocks_pause_and_what_a_reopen_does() {
+    let t = TestApp::spawn().await;
+    let s = setting(&t).await;
+    let sla = ok(t.get(&s.manager, "/api/v1/agreements/AGR-000002").await, "SLA").await;
+    assert_eq!(sla["pause_on"], json!(["awaiting_customer"]));
+    assert_eq!(sla["on_reopen"], "resume");
+    assert_eq!(sla["warn_percent"], 75);
+    let version = sla["version"].as_i64().expect("version");
+    let bad = json!({"pause_on": ["on_holiday"], "on_reopen": "forget", "warn_percent": 100});
+    let p = problem(
+        t.patch(&s.manager, "/api/v1/agreements/AGR-000002", Some(version), bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fields: Vec<&str> =
+        p["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    assert_eq!(fields, ["pause_on", "on_reopen", "warn_percent"]);
+    let rules = json!({"pause_on": ["awaiting_customer", "awaiting_supplier"], "on_reopen": "restart", "warn_percent": 50});
+    let sla =
+        ok(t.patch(&s.manager, "/api/v1/agreements/AGR-000002", Some(version), rules).await, "rules").await;
+    assert_eq!(sla["pause_on"], json!(["awaiting_customer", "awaiting_supplier"]));
+
+    t.clock.set(at("2026-11-23T09:00:00Z"));
+    let inc = ok(
+        t.post(
+            &s.agent,
+            "/api/v1/incidents",
+            json!({"title": "Reopened", "customer_id": s.customer,
+            "service_id": s.service, "impact": "medium", "urgency": "high"}),
+        )
+        .await,
+        "incident",
+    )
+    .await;
+    let key = inc["ref"].as_str().expect("ref").to_owned();
+    t.clock.set(at("2026-11-23T11:00:00Z"));
+    move_to(&t, &s.agent, &key, json!({"to": "pending", "pending_reason": "awaiting_supplier"})).await;
+    t.clock.set(at("2026-11-23T12:00:00Z"));
+    move_to(&t, &s.agent, &key, json!({"to": "resolved", "resolution_code": "fixed"})).await;
+    t.clock.set(at("2026-11-23T13:00:00Z"));
+    move_to(&t, &s.agent, &key, json!({"to": "in_progress"})).await;
+    t.clock.set(at("2026-11-23T14:00:00Z"));
+    let clocks = ok(t.get(&s.agent, &format!("/api/v1/incidents/{key}/sla")).await, "clocks").await;
+    let resolution = clock(&clocks, "AGR-000002", "resolution");
+    // Restarted at the reopen: only 13:00–14:00 counts; 09:00–11:00 is discarded.
+    assert_eq!(resolution["cycle"], 2);
+    assert_eq!(resolution["elapsed_seconds"], 3600);
+    assert_eq!(resolution["warn_at"], "2026-11-23T17:00:00Z", "50 % of 8 h, counted from 13:00");
+    let kinds: Vec<&str> = resolution["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .map(|g| g["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["discarded", "paused", "stopped", "counted"]);
+    assert_accounts_for_every_second(resolution, at("2026-11-23T14:00:00Z"));
+}
+
+#[tokio::test]
+async fn the_queue_sorts_by_the_clock_falling_due_first_and_shows_what_breaches_soon() {
+    let t = TestApp::spawn().await;
+    let s = setting(&t).await;
+    let mut refs = Vec::new();
+    for (when, title, service) in [
+        ("2026-11-23T09:20:00Z", "Second", Some(&s.service)),
+        ("2026-11-23T09:00:00Z", "First", Some(&s.service)),
+        ("2026-11-23T09:25:00Z", "No agreement", None),
+    ] {
+        t.clock.set(at(when));
+        let inc = ok(
+            t.post(
+                &s.agent,
+                "/api/v1/incidents",
+                json!({"title": title, "customer_id": s.customer,
+                "service_id": service, "impact": "medium", "urgency": "high", "team_id": s.network}),
+            )
+            .await,
+            "incident",
+        )
+        .await;
+        refs.push(inc["ref"].as_str().expect("ref").to_owned());
+    }
+    t.clock.set(at("2026-11-23T09:30:00Z"));
+    let titles = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["title"].as_str().expect("title").to_owned())
+            .collect()
+    };
+    let team = format!("/api/v1/incidents?team={}&sort=due_at", s.network);
+    let queue = ok(t.get(&s.agent, &team).await, "queue").await;
+    assert_eq!(titles(&queue), ["First", "Second"], "due 10:00, then 10:20; no clock, not in the queue");
+    let soon = ok(t.get(&s.agent, &format!("{team}&breaching_within=40")).await, "soon").await;
+    assert_eq!(titles(&soon), ["First"]);
+    let page1 = ok(t.get(&s.agent, &format!("{team}&limit=1")).await, "page").await;
+    let next = page1["next"].as_str().expect("next page");
+    let page2 = ok(t.get(&s.agent, &format!("{team}&limit=1&after={next}")).await, "page 2").await;
+    assert_eq!((titles(&page1), titles(&page2)), (vec!["First".to_owned()], vec!["Second".to_owned()]));
+    let r = t.get(&s.agent, &format!("{team}&breaching_within=0")).await;
+    assert_eq!(problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "breaching_within");
+}
