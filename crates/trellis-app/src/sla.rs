@@ -328,8 +328,9 @@ pub(crate) async fn wake(app: &App, job: &jobs::JobRow, owner: &str) -> Result<(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    // Takes the record's journal head first: a request changing the ticket meanwhile waits.
-    trellis_store::journal::head(&mut c, record_id).await?;
+    // Locks the incident row first, as a request changing it does (row, then journal head): a
+    // request meanwhile waits for this job, or this job for it, never both for each other.
+    trellis_store::incident::lock(&mut c, record_id).await?;
     let next = match trellis_store::incident::get_by_id(&mut c, record_id).await? {
         Some(v) => project(&mut c, &v.row, now).await?,
         None => None,

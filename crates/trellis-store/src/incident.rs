@@ -258,3 +258,15 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
     };
     Ok((rows, next))
 }
+
+/// Locks an incident's row for the rest of the transaction (PostgreSQL; SQLite writers are
+/// serialised anyway). Taken first by background work on an incident, in the same order as a
+/// request that changes it (row, then journal head), so the two cannot deadlock.
+pub async fn lock(c: &mut Conn<'_>, id: Uuid) -> Result<bool, StoreError> {
+    let sql = match c.backend() {
+        crate::Backend::Postgres => "SELECT id FROM incidents WHERE id = $1 FOR UPDATE",
+        crate::Backend::Sqlite => "SELECT id FROM incidents WHERE id = $1",
+    };
+    let found: Option<(Uuid,)> = c.opt(Sql::new(sql).bind(id)).await?;
+    Ok(found.is_some())
+}
