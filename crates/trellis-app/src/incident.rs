@@ -160,7 +160,8 @@ pub async fn create(app: &App, actor: &Actor, new: NewIncident) -> Result<Incide
     sla::after_change(&mut c, &row, now).await?;
     tx.commit().await?;
     // Read back outside the write transaction, so the writer is held no longer than needed.
-    store::get_by_id(&mut app.db.read(), row.id).await?.ok_or(AppError::NotFound)
+    let v = store::get_by_id(&mut app.db.read(), row.id).await?.ok_or(AppError::NotFound)?;
+    Ok(for_actor(actor, v))
 }
 
 /// An incident as the actor may see it (one query: the hot path of the API).
@@ -172,7 +173,19 @@ pub async fn get(app: &App, actor: &Actor, key: &str) -> Result<IncidentView, Ap
         RecordKey::Id(id) => store::get_by_id(&mut c, id).await?,
         RecordKey::Ref(r) => store::get_by_ref(&mut c, &r).await?,
     };
-    found.filter(|v| actor.sees_customer(v.row.customer_id)).ok_or(AppError::NotFound)
+    found
+        .filter(|v| actor.sees_customer(v.row.customer_id))
+        .map(|v| for_actor(actor, v))
+        .ok_or(AppError::NotFound)
+}
+
+/// The incident as the actor may see it: the queue projection mixes the provider's internal
+/// deadlines (OLAs, contracts) with the customer's, so customer users do not get it.
+fn for_actor(actor: &Actor, mut v: IncidentView) -> IncidentView {
+    if !actor.role.is_staff() {
+        v.row.sla_due_at = None;
+    }
+    v
 }
 
 pub async fn handle(app: &App, actor: &Actor, key: &str) -> Result<RecordHandle, AppError> {
@@ -202,11 +215,17 @@ pub async fn list(
             Some(mine) if filter.customer_id.is_none_or(|c| c == mine) => filter.customer_id = Some(mine),
             _ => return Ok((Vec::new(), None)),
         }
+        // Customers do not see the queue projection, so they cannot sort or filter by it either.
+        if filter.sort == store::Sort::DueAsc {
+            filter.sort = store::Sort::CreatedDesc;
+        }
+        filter.due_within_minutes = None;
     }
     if let Some(minutes) = filter.due_within_minutes {
         filter.due_before = Some(micros(app.now()).saturating_add(minutes.saturating_mul(60_000_000)));
     }
-    Ok(store::list(&mut app.db.read(), &filter).await?)
+    let (rows, next) = store::list(&mut app.db.read(), &filter).await?;
+    Ok((rows.into_iter().map(|v| for_actor(actor, v)).collect(), next))
 }
 
 /// Changes to an incident's fields; `None` leaves a field as it is, `Some(None)` clears it.

@@ -287,6 +287,10 @@ pub(crate) async fn schedule_wake(
 /// Asks the worker to recompute these tickets' clocks now (after an agreement or a calendar
 /// they depend on changed). Returns how many were asked for.
 async fn wake_all(c: &mut Conn<'_>, records: &[Uuid], now: Timestamp) -> Result<usize, AppError> {
+    // In one order, so two changes waking overlapping tickets lock their job rows alike.
+    let mut records = records.to_vec();
+    records.sort_unstable();
+    records.dedup();
     for chunk in records.chunks(500) {
         let at = micros(now);
         let batch =
@@ -335,11 +339,9 @@ pub(crate) async fn wake(app: &App, job: &jobs::JobRow, owner: &str) -> Result<(
         Some(v) => project(&mut c, &v.row, now).await?,
         None => None,
     };
-    let kept = match next {
-        Some(at) => jobs::postpone(&mut c, job.id, owner, micros(at)).await?,
-        None => jobs::finish(&mut c, job.id, owner, micros(now)).await?,
-    };
-    if !kept {
+    // Re-armed meanwhile (an agreement or calendar changed): what was computed stands, and the
+    // job stays due so it runs again with what changed.
+    if jobs::release(&mut c, job, owner, next.map(micros), micros(now)).await? == jobs::Release::LeaseLost {
         return Err(AppError::Internal(format!("job {}: lease lost", job.id)));
     }
     tx.commit().await?;
@@ -380,10 +382,19 @@ pub async fn explain(
     Ok(clocks
         .into_iter()
         .filter(|k| actor.role.is_staff() || k.target.agreement_type == AgreementType::Sla.as_str())
-        .map(|clock| Explained {
-            projection: stored.iter().find(|t| t.target_id == clock.target.target_id).cloned(),
-            events: events.iter().filter(|e| e.target_id == clock.target.target_id).cloned().collect(),
-            clock,
+        .map(|mut clock| {
+            let mut events: Vec<EventRow> =
+                events.iter().filter(|e| e.target_id == clock.target.target_id).cloned().collect();
+            if !actor.role.is_staff() {
+                // Which OLA or contract a breach came from is the provider's business.
+                clock.attributed_to = None;
+                events.iter_mut().for_each(|e| e.attributed_target_id = None);
+            }
+            Explained {
+                projection: stored.iter().find(|t| t.target_id == clock.target.target_id).cloned(),
+                events,
+                clock,
+            }
         })
         .collect())
 }

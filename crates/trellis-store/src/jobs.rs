@@ -16,6 +16,7 @@ pub struct JobRow {
     pub payload: String,
     pub run_at: i64,
     pub attempts: i64,
+    pub generation: i64,
     pub lease_owner: Option<String>,
     pub lease_until: Option<i64>,
     pub last_error: Option<String>,
@@ -23,16 +24,18 @@ pub struct JobRow {
     pub created_at: i64,
 }
 
-const JOB_COLS: &str = "id, kind, dedupe_key, payload, run_at, attempts, lease_owner, lease_until, last_error, done_at, created_at";
+const JOB_COLS: &str = "id, kind, dedupe_key, payload, run_at, attempts, generation, lease_owner, lease_until, \
+     last_error, done_at, created_at";
 
-/// Schedules a job to run at `run_at`, or moves the pending job with the same key there (and
-/// re-arms it if it had finished: the handler decides whether there is anything left to do).
+/// Schedules a job to run at `run_at`, or moves the job with the same key there and re-arms it
+/// (the handler decides whether there is anything left to do). Re-arming bumps the generation,
+/// so a worker running the job meanwhile does not mark it done.
 pub fn schedule(kind: &str, dedupe_key: &str, payload: &str, run_at: i64, now: i64) -> Sql {
     Sql::new(
-        "INSERT INTO jobs (id, kind, dedupe_key, payload, run_at, attempts, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6) \
+        "INSERT INTO jobs (id, kind, dedupe_key, payload, run_at, attempts, generation, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, 0, $6) \
          ON CONFLICT (dedupe_key) DO UPDATE SET run_at = excluded.run_at, payload = excluded.payload, \
-         done_at = NULL, attempts = 0, last_error = NULL",
+         done_at = NULL, attempts = 0, last_error = NULL, generation = jobs.generation + 1",
     )
     .bind(Uuid::now_v7())
     .bind(kind.to_owned())
@@ -44,57 +47,91 @@ pub fn schedule(kind: &str, dedupe_key: &str, payload: &str, run_at: i64, now: i
 
 /// Takes the lease of the job due earliest, if any: `owner` holds it until `lease_until`.
 /// The condition is checked again in the update itself, so two processes racing for one job
-/// cannot both win it.
+/// cannot both win it; the loser tries the next candidate.
 pub async fn claim(
     c: &mut Conn<'_>,
     owner: &str,
     now: i64,
     lease_until: i64,
 ) -> Result<Option<JobRow>, StoreError> {
-    let candidate: Option<(Uuid,)> = c
-        .opt(
-            Sql::new(
-                "SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 \
-                 AND (lease_until IS NULL OR lease_until < $1) ORDER BY run_at, id LIMIT 1",
+    for _ in 0..8 {
+        let candidate: Option<(Uuid,)> = c
+            .opt(
+                Sql::new(
+                    "SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 \
+                     AND (lease_until IS NULL OR lease_until < $1) ORDER BY run_at, id LIMIT 1",
+                )
+                .bind(now),
             )
-            .bind(now),
-        )
-        .await?;
-    let Some((id,)) = candidate else { return Ok(None) };
-    let taken = c
-        .execute(
-            Sql::new(
-                "UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
-                 WHERE id = $3 AND done_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
+            .await?;
+        let Some((id,)) = candidate else { return Ok(None) };
+        let taken = c
+            .execute(
+                Sql::new(
+                    "UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+                     WHERE id = $3 AND done_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
+                )
+                .bind(owner.to_owned())
+                .bind(lease_until)
+                .bind(id)
+                .bind(now),
             )
-            .bind(owner.to_owned())
-            .bind(lease_until)
-            .bind(id)
-            .bind(now),
-        )
-        .await?;
-    if taken != 1 {
-        // Another process took it first; the caller simply polls again.
-        return Ok(None);
+            .await?;
+        if taken == 1 {
+            return c
+                .opt(Sql::dynamic(format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1"), vec![id.into()]))
+                .await;
+        }
     }
-    c.opt(Sql::dynamic(format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1"), vec![id.into()])).await
+    Ok(None)
 }
 
-/// Marks a job done if `owner` still holds its lease. False when the lease was lost (the job ran
-/// too long and another process took it over): the caller must then roll back its effects.
-pub async fn finish(c: &mut Conn<'_>, id: Uuid, owner: &str, now: i64) -> Result<bool, StoreError> {
+/// How a worker left a job it held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Finished or moved on as asked.
+    Done,
+    /// Re-armed while it ran: left due for another run (lease released, nothing else changed).
+    Rearmed,
+    /// The lease had passed to another process: the caller must roll back.
+    LeaseLost,
+}
+
+/// Finishes (`next_run` = None) or postpones the claimed `job` if it is still this owner's and
+/// still the generation claimed.
+pub async fn release(
+    c: &mut Conn<'_>,
+    job: &JobRow,
+    owner: &str,
+    next_run: Option<i64>,
+    now: i64,
+) -> Result<Release, StoreError> {
     let n = c
         .execute(
             Sql::new(
-                "UPDATE jobs SET done_at = $1, lease_owner = NULL, lease_until = NULL \
-                 WHERE id = $2 AND lease_owner = $3",
+                "UPDATE jobs SET done_at = $1, run_at = COALESCE($2, run_at), lease_owner = NULL, lease_until = NULL \
+                 WHERE id = $3 AND lease_owner = $4 AND generation = $5",
             )
-            .bind(now)
-            .bind(id)
+            .bind(if next_run.is_some() { None } else { Some(now) })
+            .bind(next_run)
+            .bind(job.id)
+            .bind(owner.to_owned())
+            .bind(job.generation),
+        )
+        .await?;
+    if n == 1 {
+        return Ok(Release::Done);
+    }
+    let n = c
+        .execute(
+            Sql::new(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(job.id)
             .bind(owner.to_owned()),
         )
         .await?;
-    Ok(n == 1)
+    Ok(if n == 1 { Release::Rearmed } else { Release::LeaseLost })
 }
 
 /// Puts a job back for another try at `retry_at`, noting why it failed.
@@ -117,22 +154,6 @@ pub async fn fail(
     )
     .await?;
     Ok(())
-}
-
-/// Moves a job a handler found not yet due (its clock was paused meanwhile) to its new instant.
-pub async fn postpone(c: &mut Conn<'_>, id: Uuid, owner: &str, run_at: i64) -> Result<bool, StoreError> {
-    let n = c
-        .execute(
-            Sql::new(
-                "UPDATE jobs SET run_at = $1, lease_owner = NULL, lease_until = NULL \
-                 WHERE id = $2 AND lease_owner = $3",
-            )
-            .bind(run_at)
-            .bind(id)
-            .bind(owner.to_owned()),
-        )
-        .await?;
-    Ok(n == 1)
 }
 
 pub async fn get_by_key(c: &mut Conn<'_>, dedupe_key: &str) -> Result<Option<JobRow>, StoreError> {

@@ -70,7 +70,8 @@ CREATE TABLE sla_events (
 CREATE INDEX sla_events_fired ON sla_events (fired_at, id);
 
 -- Background work, shared by every server process: a job is claimed by taking a lease, and a
--- process that dies mid-job leaves a lease that expires so another takes it over.
+-- process that dies mid-job leaves a lease that expires so another takes it over. `generation`
+-- counts re-arms: a worker finishes the job only if nobody re-armed it while it ran.
 CREATE TABLE jobs (
     id UUID PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -78,6 +79,7 @@ CREATE TABLE jobs (
     payload TEXT NOT NULL,
     run_at BIGINT NOT NULL,
     attempts BIGINT NOT NULL,
+    generation BIGINT NOT NULL,
     lease_owner TEXT,
     lease_until BIGINT,
     last_error TEXT,

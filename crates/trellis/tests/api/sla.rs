@@ -535,3 +535,62 @@ async fn the_queue_sorts_by_the_clock_falling_due_first_and_shows_what_breaches_
     let r = t.get(&s.agent, &format!("{team}&breaching_within=0")).await;
     assert_eq!(problem(r, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "breaching_within");
 }
+
+#[tokio::test]
+async fn a_wake_up_re_armed_while_a_worker_runs_it_is_not_lost() {
+    use trellis_store::jobs::{self, Release};
+    let t = TestApp::spawn().await;
+    let s = setting(&t).await;
+    t.clock.set(at("2026-11-23T09:00:00Z"));
+    let inc = ok(
+        t.post(
+            &s.agent,
+            "/api/v1/incidents",
+            json!({"title": "Re-armed", "customer_id": s.customer,
+            "service_id": s.service, "impact": "medium", "urgency": "high"}),
+        )
+        .await,
+        "incident",
+    )
+    .await;
+    // A worker claims the wake-up due at 09:45 ...
+    t.clock.set(at("2026-11-23T09:50:00Z"));
+    let now = trellis_store::micros(at("2026-11-23T09:50:00Z"));
+    let mut c = t.app.db.read();
+    let job =
+        jobs::claim(&mut c, "worker-a", now, now + 60_000_000).await.expect("claim").expect("a due job");
+    // ... meanwhile the SLA changes, which re-arms the same job ...
+    let sla = ok(t.get(&s.manager, "/api/v1/agreements/AGR-000002").await, "SLA").await;
+    let version = sla["version"].as_i64().expect("version");
+    ok(
+        t.patch(&s.manager, "/api/v1/agreements/AGR-000002", Some(version), json!({"warn_percent": 60}))
+            .await,
+        "edit",
+    )
+    .await;
+    // ... so when the worker is done, the job stays due instead of being marked done.
+    assert_eq!(jobs::release(&mut c, &job, "worker-a", None, now).await.expect("release"), Release::Rearmed);
+    let again = jobs::get_by_key(&mut c, &job.dedupe_key).await.expect("read").expect("job");
+    assert_eq!((again.done_at, again.lease_owner), (None, None));
+    trellis_app::jobs::run_due(&t.app, "worker-b", 10).await.expect("worker b");
+    let clocks = ok(
+        t.get(&s.agent, &format!("/api/v1/incidents/{}/sla", inc["ref"].as_str().expect("ref"))).await,
+        "clocks",
+    )
+    .await;
+    assert_eq!(clock(&clocks, "AGR-000002", "response")["events"][0]["kind"], "warning");
+    // The customer never sees the internal queue projection.
+    let portal = t.user("pat@northwind.example", "customer", Some(&s.customer)).await;
+    let theirs = ok(
+        t.get(&portal, &format!("/api/v1/incidents/{}", inc["ref"].as_str().expect("ref"))).await,
+        "portal",
+    )
+    .await;
+    assert_eq!(theirs["sla_due_at"], Value::Null);
+    let staff = ok(
+        t.get(&s.agent, &format!("/api/v1/incidents/{}", inc["ref"].as_str().expect("ref"))).await,
+        "agent",
+    )
+    .await;
+    assert!(staff["sla_due_at"].is_string());
+}
