@@ -560,7 +560,9 @@ pub fn input_of(d: &AgreementDetail) -> AgreementInput {
         renewal_on: text(&r.renewal_on),
         next_review_on: text(&r.next_review_on),
         value_cents: r.value_cents,
-        pause_on: Some(r.pause_on.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect()),
+        pause_on: Some(
+            crate::sla::parse_pause_on(&r.pause_on).iter().map(|p| p.as_str().to_owned()).collect(),
+        ),
         on_reopen: Some(r.on_reopen.clone()),
         warn_percent: Some(r.warn_percent),
         targets: d

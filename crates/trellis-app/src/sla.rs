@@ -18,7 +18,7 @@ use trellis_domain::sla::{
 };
 use trellis_store::incident::IncidentRow;
 use trellis_store::sla::{self as store, ClockTargetRow, EventRow, TicketScope, TimerRow};
-use trellis_store::{Conn, from_micros, jobs, micros};
+use trellis_store::{Conn, jobs, micros};
 use uuid::Uuid;
 
 /// The job that wakes a ticket's clocks when a warning or a target falls due.
@@ -33,7 +33,7 @@ pub struct Clock {
     pub attributed_to: Option<ClockTargetRow>,
 }
 
-/// Pending reasons stored as a comma-separated list.
+/// Pending reasons stored as a comma-separated list (written by `agreement::apply_conditions`).
 pub fn parse_pause_on(text: &str) -> Vec<PendingReason> {
     text.split(',').filter_map(|r| PendingReason::parse(r.trim())).collect()
 }
@@ -397,9 +397,4 @@ pub async fn explain(
             }
         })
         .collect())
-}
-
-/// A stored instant as a timestamp (the projection keeps microseconds).
-pub fn instant(micros: i64) -> Result<Timestamp, AppError> {
-    Ok(from_micros(micros)?)
 }

@@ -14,6 +14,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use trellis_app::agreement::{self as app, AgreementDetail, AgreementInput, TargetEntry, describe};
+use trellis_app::sla::parse_pause_on;
 use trellis_app::views::{AgreementFilter as Filter, TargetView};
 use trellis_domain::agreement::{AgreementStatus, AgreementType, Metric, TargetInput};
 use trellis_domain::record::RecordKind;
@@ -176,7 +177,7 @@ impl From<AgreementDetail> for Agreement {
             renewal_on: r.renewal_on,
             next_review_on: r.next_review_on,
             value_cents: r.value_cents,
-            pause_on: r.pause_on.split(',').filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+            pause_on: parse_pause_on(&r.pause_on).iter().map(|p| p.as_str().to_owned()).collect(),
             on_reopen: r.on_reopen,
             warn_percent: r.warn_percent,
             targets: d.targets.iter().map(target_dto).collect(),
