@@ -157,7 +157,8 @@ pub async fn create(app: &App, actor: &Actor, new: NewIncident) -> Result<Incide
         &changes.0,
     )
     .await?;
-    sla::after_change(&mut c, &row, now).await?;
+    sla::after_change(&mut c, app, &row, now).await?;
+    crate::notify::incident_assigned(&mut c, app, actor, None, &row, now).await?;
     tx.commit().await?;
     // Read back outside the write transaction, so the writer is held no longer than needed.
     let v = store::get_by_id(&mut app.db.read(), row.id).await?.ok_or(AppError::NotFound)?;
@@ -319,7 +320,8 @@ pub async fn update(
     }
     let now = app.now();
     write_change(&mut c, actor, now, &mut next, expected_version, JournalAction::Updated, &changes.0).await?;
-    sla::after_change(&mut c, &next, now).await?;
+    sla::after_change(&mut c, app, &next, now).await?;
+    crate::notify::incident_assigned(&mut c, app, actor, Some(r0), &next, now).await?;
     tx.commit().await?;
     store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }
@@ -414,8 +416,10 @@ pub async fn transition(
     write_change(&mut c, actor, now, &mut next, r0.version, JournalAction::Transitioned, &changes.0).await?;
     if to == IncidentStatus::Resolved {
         crate::survey::on_resolved(&mut c, &next, micros(now)).await?;
+        let (policy, _) = settings::incident_policy(&mut c).await?;
+        crate::notify::incident_resolved(&mut c, app, actor, &next, policy.reopen_days, now).await?;
     }
-    sla::after_change(&mut c, &next, now).await?;
+    sla::after_change(&mut c, app, &next, now).await?;
     tx.commit().await?;
     store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }

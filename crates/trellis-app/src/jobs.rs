@@ -2,7 +2,7 @@
 //! lease in the table decides which process runs each job, and a job whose process died is taken
 //! over when its lease expires.
 
-use crate::{App, AppError, sla};
+use crate::{App, AppError, notify, sla};
 use jiff::SignedDuration;
 use trellis_store::{jobs, micros};
 
@@ -34,6 +34,7 @@ pub async fn run_due(app: &App, owner: &str, max: usize) -> Result<usize, AppErr
 async fn handle(app: &App, job: &jobs::JobRow, owner: &str) -> Result<(), AppError> {
     match job.kind.as_str() {
         sla::WAKE_JOB => sla::wake(app, job, owner).await,
+        notify::MAIL_JOB => notify::deliver(app, job, owner).await,
         other => Err(AppError::Internal(format!("no handler for job kind {other:?}"))),
     }
 }

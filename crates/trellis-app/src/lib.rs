@@ -15,6 +15,7 @@ pub mod import;
 pub mod incident;
 pub mod jobs;
 pub mod journal;
+pub mod notify;
 pub mod offering;
 pub mod platform;
 mod record;
@@ -61,6 +62,8 @@ pub struct Settings {
     /// Failed logins allowed per client address within the window.
     pub login_max_failures_per_ip: i64,
     pub login_window: jiff::SignedDuration,
+    /// Where people reach Trellis: the base of links in notifications.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             login_max_failures_per_account: 10,
             login_max_failures_per_ip: 50,
             login_window: jiff::SignedDuration::from_mins(15),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -85,11 +89,28 @@ pub struct App {
     pub graph: Arc<impact::GraphCache>,
     /// CSV imports started from pages, with their progress.
     pub imports: Arc<import::Jobs>,
+    /// Delivers the outbox; None when no SMTP server is configured (mail is then marked failed
+    /// with that reason, and in-app notifications still arrive).
+    pub mailer: Option<Arc<trellis_mail::Mailer>>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        App { db, clock, settings: Arc::new(settings), graph: Arc::default(), imports: Arc::default() }
+        App {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            graph: Arc::default(),
+            imports: Arc::default(),
+            mailer: None,
+        }
+    }
+
+    /// Sends mail through `mailer`.
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: trellis_mail::Mailer) -> Self {
+        self.mailer = Some(Arc::new(mailer));
+        self
     }
 
     pub fn now(&self) -> Timestamp {

@@ -126,6 +126,12 @@ pub async fn add_comment(
     let change =
         Change::new("comment", (), serde_json::json!({"id": row.id, "public": public, "sha256": digest}));
     record_event(&mut c, record, actor, now, JournalAction::Commented, change).await?;
+    if public
+        && record.kind == RecordKind::Incident
+        && let Some(incident) = trellis_store::incident::get_by_id(&mut c, record.id).await?
+    {
+        crate::notify::incident_commented(&mut c, app, actor, &incident.row, row.id, &row.body, now).await?;
+    }
     tx.commit().await?;
     Ok(CommentView { row, author_name: Some(actor.display_name.clone()) })
 }

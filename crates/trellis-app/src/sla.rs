@@ -4,6 +4,7 @@
 //! Every clock is evaluated by [`trellis_domain::sla::evaluate`] from the incident's journal,
 //! the agreement's conditions and the versioned calendar; nothing here keeps a running count.
 
+use crate::notify::{self, Notice};
 use crate::{Actor, App, AppError, calendar, journal};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use trellis_domain::agreement::{AgreementType, Metric};
 use trellis_domain::calendar::CalendarHistory;
 use trellis_domain::incident::PendingReason;
 use trellis_domain::journal::{Change, JournalAction};
+use trellis_domain::notification::NotificationKind;
 use trellis_domain::record::RecordKind;
 use trellis_domain::sla::{
     Conditions, Holder, ReopenRule, TicketState, Timer, TimerSpec, TimerState, evaluate, history_from_journal,
@@ -164,6 +166,7 @@ fn event_text(kind: &str, clock: &Clock, reached: Timestamp) -> String {
 /// and not yet recorded, with a journal entry. Returns when the clocks next need waking.
 pub(crate) async fn project(
     c: &mut Conn<'_>,
+    public_url: &str,
     incident: &IncidentRow,
     now: Timestamp,
 ) -> Result<Option<Timestamp>, AppError> {
@@ -201,7 +204,7 @@ pub(crate) async fn project(
             ("breach", clock.timer.breached_at, clock.timer.due_at),
         ] {
             match reached {
-                Some(at) => fire(c, incident, clock, kind, at, now).await?,
+                Some(at) => fire(c, public_url, incident, clock, kind, at, now).await?,
                 None if clock.timer.state == TimerState::Running => {
                     if let Some(at) = upcoming {
                         next_wake = Some(next_wake.map_or(at, |n| n.min(at)));
@@ -214,9 +217,12 @@ pub(crate) async fn project(
     Ok(next_wake)
 }
 
-/// Records one reached threshold unless some process already did; the journal entry goes with it.
+/// Records one reached threshold unless some process already did; the journal entry and the
+/// notifications go with it. A warning tells whoever holds the ticket; a breach also escalates
+/// it to the managers of its team (hierarchical escalation), which the journal records.
 async fn fire(
     c: &mut Conn<'_>,
+    public_url: &str,
     incident: &IncidentRow,
     clock: &Clock,
     kind: &str,
@@ -233,18 +239,54 @@ async fn fire(
         fired_at: micros(now),
         attributed_target_id: clock.attributed_to.as_ref().map(|t| t.target_id),
     };
-    if store::record_event(c, &event).await? {
-        let change = Change::new("sla", (), event_text(kind, clock, reached));
-        journal::record(
-            c,
-            RecordKind::Incident,
-            incident.id,
-            &Actor::system(),
-            now,
-            JournalAction::Sla,
-            &[change],
-        )
-        .await?;
+    if !store::record_event(c, &event).await? {
+        return Ok(());
+    }
+    let breach = kind == "breach";
+    let holders = notify::holders(c, incident).await?;
+    let managers = if breach { notify::escalation_managers(c, incident).await? } else { Vec::new() };
+    let mut text = event_text(kind, clock, reached);
+    if !managers.is_empty() {
+        let names: Vec<&str> = managers.iter().map(|u| u.display_name.as_str()).collect();
+        text.push_str(&format!("; escalated to {}", names.join(", ")));
+    }
+    journal::record(
+        c,
+        RecordKind::Incident,
+        incident.id,
+        &Actor::system(),
+        now,
+        JournalAction::Sla,
+        &[Change::new("sla", (), text)],
+    )
+    .await?;
+
+    let t = &clock.target;
+    let target = if t.priority.is_empty() {
+        format!("{} {}", t.agreement_ref, t.metric)
+    } else {
+        format!("{} {} {}", t.agreement_ref, t.metric, t.priority)
+    };
+    let mut notice = Notice {
+        kind: if breach { NotificationKind::SlaBreach } else { NotificationKind::SlaWarning },
+        record_id: incident.id,
+        record_ref: incident.reference.clone(),
+        event: event.id.to_string(),
+        vars: serde_json::json!({
+            "record": notify::incident_vars(c, public_url, incident).await?,
+            "sla": {
+                "agreement": t.agreement_ref, "target": target, "metric": t.metric,
+                "warn_percent": t.warn_percent, "reached_at": reached.to_string(),
+                "due_at": clock.timer.due_at.map(|d| d.to_string()),
+                "cause": clock.attributed_to.as_ref().map(|a| format!("{} {}", a.agreement_ref, a.metric)),
+            },
+            "escalated": false,
+        }),
+    };
+    notify::send(c, &notice, &holders, None, now).await?;
+    if breach {
+        notice.vars["escalated"] = true.into();
+        notify::send(c, &notice, &managers, None, now).await?;
     }
     Ok(())
 }
@@ -253,10 +295,11 @@ async fn fire(
 /// next wake-up with the job worker.
 pub(crate) async fn after_change(
     c: &mut Conn<'_>,
+    app: &App,
     incident: &IncidentRow,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    if let Some(at) = project(c, incident, now).await? {
+    if let Some(at) = project(c, &app.settings.public_url, incident, now).await? {
         schedule_wake(c, incident.id, at, now).await?;
     }
     Ok(())
@@ -336,7 +379,7 @@ pub(crate) async fn wake(app: &App, job: &jobs::JobRow, owner: &str) -> Result<(
     // request meanwhile waits for this job, or this job for it, never both for each other.
     trellis_store::incident::lock(&mut c, record_id).await?;
     let next = match trellis_store::incident::get_by_id(&mut c, record_id).await? {
-        Some(v) => project(&mut c, &v.row, now).await?,
+        Some(v) => project(&mut c, &app.settings.public_url, &v.row, now).await?,
         None => None,
     };
     // Re-armed meanwhile (an agreement or calendar changed): what was computed stands, and the

@@ -16,6 +16,7 @@ pub mod incident;
 pub mod journal;
 pub mod lifecycle;
 pub mod link;
+pub mod notification;
 pub mod offering;
 pub mod record;
 pub mod review;

@@ -274,3 +274,12 @@ pub async fn set_password(c: &mut Conn<'_>, user_id: Uuid, hash: &str, at: i64) 
     .await?;
     Ok(())
 }
+
+/// The active users holding `role`.
+pub async fn active_users_with_role(c: &mut Conn<'_>, role: &str) -> Result<Vec<UserRow>, StoreError> {
+    c.all(Sql::dynamic(
+        format!("SELECT {USER_COLS} FROM users u WHERE u.role = $1 AND u.active ORDER BY u.display_name"),
+        vec![role.into()],
+    ))
+    .await
+}

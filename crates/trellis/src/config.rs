@@ -25,6 +25,13 @@ pub struct Config {
     pub max_attachment_mib: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// The address people reach Trellis at (links in notifications); default `http://<bind>`.
+    pub public_url: Option<String>,
+    /// SMTP server for outgoing mail: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// or `smtps://host:465`. Without one, notifications are in-app only.
+    pub smtp_url: Option<String>,
+    /// The sender of outgoing mail.
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -37,6 +44,9 @@ impl Default for Config {
             secure_cookies: true,
             max_attachment_mib: 10,
             log_format: "text".into(),
+            public_url: None,
+            smtp_url: None,
+            mail_from: "Trellis <trellis@localhost>".into(),
         }
     }
 }
@@ -49,6 +59,9 @@ const KEYS: &[&str] = &[
     "secure_cookies",
     "max_attachment_mib",
     "log_format",
+    "public_url",
+    "smtp_url",
+    "mail_from",
 ];
 
 /// Values given on the command line (highest precedence).
@@ -80,8 +93,10 @@ impl Config {
         let mut c: Config = fig.extract().map_err(|e| {
             e.into_iter().map(|e| format!("configuration error: {e}")).collect::<Vec<_>>().join("\n")
         })?;
-        if c.database_url.as_deref().is_some_and(str::is_empty) {
-            c.database_url = None;
+        for optional in [&mut c.database_url, &mut c.public_url, &mut c.smtp_url] {
+            if optional.as_deref().is_some_and(str::is_empty) {
+                *optional = None;
+            }
         }
         c.validate()?;
         Ok(c)
@@ -100,10 +115,32 @@ impl Config {
         if !(1..=1024).contains(&self.max_attachment_mib) {
             return Err("configuration error: max_attachment_mib must be between 1 and 1024".into());
         }
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(format!(
+                "configuration error: public_url must start with http:// or https://, not {u:?}"
+            ));
+        }
+        if let Some(u) = &self.smtp_url {
+            trellis_mail::Mailer::new(u, &self.mail_from)
+                .map_err(|e| format!("configuration error: smtp_url or mail_from: {e}"))?;
+        }
         self.bind.parse::<std::net::SocketAddr>().map_err(|_| {
             format!("configuration error: bind must be an address like 127.0.0.1:8080, not {:?}", self.bind)
         })?;
         Ok(())
+    }
+
+    /// The base of links people follow.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// The SMTP connection, when one is configured (checked in `validate`).
+    pub fn mailer(&self) -> Option<trellis_mail::Mailer> {
+        let url = self.smtp_url.as_deref()?;
+        trellis_mail::Mailer::new(url, &self.mail_from).ok()
     }
 
     /// The database to open: the configured URL, or the SQLite file in the data directory.

@@ -27,9 +27,14 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 pub fn app_for(config: &Config, db: Db, clock: Arc<dyn Clock>) -> App {
     let settings = Settings {
         max_attachment_bytes: config.max_attachment_mib as usize * 1024 * 1024,
+        public_url: config.public_url(),
         ..Settings::default()
     };
-    App::new(db, clock, settings)
+    let app = App::new(db, clock, settings);
+    match config.mailer() {
+        Some(mailer) => app.with_mailer(mailer),
+        None => app,
+    }
 }
 
 pub async fn open_app(config: &Config) -> anyhow::Result<App> {

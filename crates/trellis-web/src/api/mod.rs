@@ -9,6 +9,7 @@ pub mod dto;
 pub mod identity;
 pub mod imports;
 pub mod incidents;
+pub mod notifications;
 pub mod offerings;
 pub mod platform;
 pub mod reviews;
@@ -46,6 +47,7 @@ use utoipa_axum::routes;
          (name = "suppliers", description = "External and internal suppliers and their performance reviews"),
          (name = "surveys", description = "Customer-satisfaction surveys: sent when a ticket is resolved or in rounds, answered on the portal, scored per service and customer"),
          (name = "import", description = "CSV import with a dry run; a file with any bad row imports nothing"),
+         (name = "notifications", description = "In-app notifications, the templates of every notification and the mail outbox"),
          (name = "settings", description = "Service-desk settings: the priority matrix and the reopen window"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
 )]
@@ -129,6 +131,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::transition))
         .routes(routes!(sla::explain))
         .routes(routes!(sla::get_policy, sla::put_policy))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::read))
+        .routes(routes!(notifications::read_all))
+        .routes(routes!(notifications::templates))
+        .routes(routes!(notifications::get_template, notifications::put_template))
+        .routes(routes!(notifications::outbox))
         .routes(routes!(identity::me))
         .routes(routes!(identity::list_users, identity::create_user))
         .routes(routes!(identity::get_user, identity::update_user))

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod imports;
 pub mod incidents;
 pub mod login;
+pub mod notifications;
 pub mod offerings;
 pub mod record;
 pub mod reviews;
@@ -89,6 +90,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/customers/{id}/relationship-manager", post(admin::set_relationship_manager))
         .route("/admin/teams", get(admin::teams).post(admin::create_team))
         .route("/admin/teams/members", post(admin::add_member))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/unread", get(notifications::badge))
+        .route("/notifications/read-all", post(notifications::read_all))
+        .route("/notifications/{id}/read", post(notifications::read))
+        .route("/admin/notifications", get(notifications::templates))
+        .route("/admin/notifications/{kind}", post(notifications::save_template))
 }
 
 /// What the navigation bar shows.
@@ -99,6 +106,8 @@ pub struct Nav {
     pub role: &'static str,
     pub is_staff: bool,
     pub can_admin: bool,
+    /// Edits settings and notification templates.
+    pub can_configure: bool,
     /// Sees agreements, suppliers and calendars.
     pub sees_agreements: bool,
     pub section: &'static str,
@@ -112,6 +121,7 @@ impl Nav {
             role: a.role.as_str(),
             is_staff: a.role.is_staff(),
             can_admin: a.may(Action::UserRead) && a.may(Action::CustomerManage),
+            can_configure: a.may(Action::SettingsManage),
             sees_agreements: a.may(Action::AgreementRead),
             section,
         })

@@ -73,6 +73,8 @@ pub async fn test_database() -> (Option<String>, TestDb, tempfile::TempDir) {
 
 pub struct TestApp {
     pub url: String,
+    /// The configuration the server was started with (to open a second instance on its database).
+    pub config: Config,
     pub client: reqwest::Client,
     pub admin_token: String,
     pub clock: Arc<TestClock>,
@@ -85,6 +87,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with("").await
+    }
+
+    /// Starts with these lines added to the configuration file (e.g. `smtp_url = "..."`).
+    pub async fn spawn_with(config_lines: &str) -> TestApp {
         let (database_url, db, dir) = test_database().await;
         let data_dir = match &db {
             TestDb::Sqlite(d) => d.path().to_path_buf(),
@@ -92,7 +99,7 @@ impl TestApp {
         };
         let overrides =
             Overrides { data_dir: Some(data_dir), bind: Some("127.0.0.1:0".into()), database_url };
-        let config = Config::load(Some(&write_empty_config(dir.path())), &overrides).expect("config");
+        let config = Config::load(Some(&write_config(dir.path(), config_lines)), &overrides).expect("config");
         let clock = Arc::new(TestClock(Mutex::new(Timestamp::now())));
         let database = open_db(&config).await.expect("open database");
         let app = app_for(&config, database, clock.clone());
@@ -112,7 +119,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        TestApp { url, client, admin_token, clock, app, _db: db, _dir: dir, stop: Some(tx) }
+        TestApp { url, config, client, admin_token, clock, app, _db: db, _dir: dir, stop: Some(tx) }
     }
 
     pub fn at(&self, path: &str) -> String {
@@ -205,9 +212,9 @@ impl TestApp {
     }
 }
 
-fn write_empty_config(dir: &std::path::Path) -> std::path::PathBuf {
+fn write_config(dir: &std::path::Path, lines: &str) -> std::path::PathBuf {
     let p = dir.join("trellis.toml");
-    std::fs::write(&p, "# tests use defaults plus overrides\n").expect("config file");
+    std::fs::write(&p, format!("# tests use defaults plus overrides\n{lines}\n")).expect("config file");
     p
 }
 

@@ -8,14 +8,14 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-async fn ok(r: reqwest::Response, what: &str) -> Value {
+pub(crate) async fn ok(r: reqwest::Response, what: &str) -> Value {
     let status = r.status();
     let text = r.text().await.unwrap_or_default();
     assert!(status.is_success(), "{what}: {status} {text}");
     serde_json::from_str(&text).expect("json")
 }
 
-fn at(s: &str) -> Timestamp {
+pub(crate) fn at(s: &str) -> Timestamp {
     s.parse().expect("instant")
 }
 
@@ -26,18 +26,18 @@ fn london_office() -> Value {
         "week": {"monday": day, "tuesday": day, "wednesday": day, "thursday": day, "friday": day}})
 }
 
-struct Setting {
-    manager: String,
-    agent: String,
-    customer: String,
-    service: String,
-    desk: String,
-    network: String,
+pub(crate) struct Setting {
+    pub manager: String,
+    pub agent: String,
+    pub customer: String,
+    pub service: String,
+    pub desk: String,
+    pub network: String,
 }
 
 /// A customer receiving a service, an SLA for it resting on the network team's OLA, both active.
 /// SLA: response 1 h and resolution 8 h for P2; OLA: resolution 4 h for P2.
-async fn setting(t: &TestApp) -> Setting {
+pub(crate) async fn setting(t: &TestApp) -> Setting {
     let customer = t.customer("Northwind Health").await;
     let manager = t.user("morgan@provider.example", "manager", None).await;
     let agent = t.user("alex@provider.example", "agent", None).await;
@@ -105,7 +105,7 @@ fn clock<'a>(clocks: &'a Value, agreement: &str, metric: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {agreement} {metric} clock in {clocks}"))
 }
 
-async fn move_to(t: &TestApp, token: &str, key: &str, body: Value) -> Value {
+pub(crate) async fn move_to(t: &TestApp, token: &str, key: &str, body: Value) -> Value {
     ok(t.post(token, &format!("/api/v1/incidents/{key}/transitions"), body).await, "transition").await
 }
 
