@@ -116,6 +116,10 @@ pub async fn create(app: &App, actor: &Actor, new: NewIncident) -> Result<Incide
         resolution_notes: String::new(),
         resolved_at: None,
         sla_due_at: None,
+        escalation_level: 0,
+        reassignments: 0,
+        major_declared_at: None,
+        major_manager_id: None,
         version: 1,
         created_at: micros(now),
         updated_at: micros(now),
@@ -184,7 +188,10 @@ pub async fn get(app: &App, actor: &Actor, key: &str) -> Result<IncidentView, Ap
 /// deadlines (OLAs, contracts) with the customer's, so customer users do not get it.
 fn for_actor(actor: &Actor, mut v: IncidentView) -> IncidentView {
     if !actor.role.is_staff() {
+        // The provider's internal measures: its queue projection and how the ticket travelled.
         v.row.sla_due_at = None;
+        v.row.escalation_level = 0;
+        v.row.reassignments = 0;
     }
     v
 }
@@ -298,6 +305,10 @@ pub async fn update(
     }
     check_refs(&mut c, &mut errors, &next).await?;
     errors.into_result()?;
+    if r0.team_id.is_some() && next.team_id != r0.team_id {
+        // Functional escalation or a misroute: counted, as a ticket passed around is a signal.
+        next.reassignments += 1;
+    }
 
     let mut changes = record::Changes::default();
     changes.compare("title", &r0.title, &next.title);
@@ -315,6 +326,7 @@ pub async fn update(
     changes.compare("impact", &r0.impact, &next.impact);
     changes.compare("urgency", &r0.urgency, &next.urgency);
     changes.compare("priority", &r0.priority, &next.priority);
+    changes.compare("reassignments", r0.reassignments, next.reassignments);
     if changes.is_empty() {
         return Ok(current);
     }
@@ -327,7 +339,7 @@ pub async fn update(
 }
 
 /// Saves `next` as the new version and journals `changes`, or reports a lost race.
-async fn write_change(
+pub(crate) async fn write_change(
     c: &mut Conn<'_>,
     actor: &Actor,
     now: jiff::Timestamp,
@@ -396,6 +408,9 @@ pub async fn transition(
     let current = store::get_by_id(&mut c, h.id).await?.ok_or(AppError::NotFound)?;
     let mut changes = record::plan_move(&current.row.status, current.row.version, to, expected_version)?;
     let r0 = &current.row;
+    if to == IncidentStatus::Closed && r0.major_declared_at.is_some() {
+        crate::major::require_review(&mut c, r0).await?;
+    }
     let mut next = r0.clone();
     next.status = to.as_str().into();
     next.pending_reason = reason.map(|r| r.as_str().to_owned());

@@ -15,6 +15,7 @@ pub mod import;
 pub mod incident;
 pub mod jobs;
 pub mod journal;
+pub mod major;
 pub mod notify;
 pub mod offering;
 pub mod platform;
@@ -177,6 +178,7 @@ pub mod views {
     pub use trellis_store::identity::{ContactRow, CustomerRow, TeamRow, UserRow};
     pub use trellis_store::incident::{Cursor, Filter, IncidentRow, IncidentView, Sort};
     pub use trellis_store::journal::EntryView;
+    pub use trellis_store::major::{CommunicationView, ReviewView as MajorReviewView};
     pub use trellis_store::platform::{AttachmentRow, CommentView};
     pub use trellis_store::review::ReviewView;
     pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};

@@ -57,6 +57,11 @@ pub enum Action {
     IncidentCreate,
     IncidentUpdate,
     IncidentTransition,
+    /// Escalate an incident to management, or declare it a major incident and log what was
+    /// communicated about it (any service-desk agent may).
+    IncidentEscalate,
+    /// Record the review a major incident requires before it closes (managers).
+    MajorIncidentReview,
     /// Add a public comment (customers may, on their own records).
     CommentPublic,
     /// Add internal comments, which customers never see.
@@ -109,6 +114,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | IncidentCreate
                 | IncidentUpdate
                 | IncidentTransition
+                | IncidentEscalate
                 | CommentPublic
                 | CommentInternal
                 | InternalRead

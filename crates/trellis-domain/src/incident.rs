@@ -45,6 +45,26 @@ impl IncidentStatus {
 }
 
 crate::named_enum! {
+    /// Who a major incident's communication was for.
+    pub enum Audience {
+        Customers = ("customers", "Customers"),
+        Internal = ("internal", "Internal"),
+        Suppliers = ("suppliers", "Suppliers"),
+    }
+}
+
+crate::named_enum! {
+    /// How a major incident's communication went out.
+    pub enum Channel {
+        Email = ("email", "E-mail"),
+        Portal = ("portal", "Portal"),
+        Phone = ("phone", "Phone"),
+        StatusPage = ("status_page", "Status page"),
+        Meeting = ("meeting", "Meeting"),
+    }
+}
+
+crate::named_enum! {
     /// How much of the business an incident touches.
     pub enum Impact {
         High = ("high", "High: many users or a whole service"),

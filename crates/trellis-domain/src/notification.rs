@@ -19,6 +19,12 @@ crate::named_enum! {
         /// A comment the other side can read: a public reply by the service desk reaches the
         /// customer, a customer's comment reaches whoever holds the ticket.
         IncidentCommented = ("incident.commented", "Comment on an incident"),
+        /// An incident was escalated by hand: the managers of its team are told.
+        IncidentEscalated = ("incident.escalated", "Incident escalated"),
+        /// A major incident was declared: every manager and its major-incident manager are told.
+        MajorIncidentDeclared = ("major_incident.declared", "Major incident declared"),
+        /// An update on a major incident for its customer: their portal users are told.
+        MajorIncidentUpdate = ("major_incident.update", "Major incident update"),
     }
 }
 
@@ -63,6 +69,22 @@ impl NotificationKind {
                 "Hello {{ recipient.name }},\n\n{{ actor.name }} wrote on {{ record.ref }}:\n\n{{ comment }}\n\n\
                  {{ record.url }}\n",
             ),
+            NotificationKind::IncidentEscalated => (
+                "[{{ record.ref }}] Escalated: {{ record.title }}",
+                "Hello {{ recipient.name }},\n\n{{ actor.name }} escalated {{ record.ref }} \"{{ record.title }}\" \
+                 ({{ record.priority }}, {{ record.team }}) to management (level {{ escalation.level }}):\n\n\
+                 {{ escalation.reason }}\n\n{{ record.url }}\n",
+            ),
+            NotificationKind::MajorIncidentDeclared => (
+                "[{{ record.ref }}] MAJOR INCIDENT: {{ record.title }}",
+                "Hello {{ recipient.name }},\n\n{{ actor.name }} declared {{ record.ref }} \"{{ record.title }}\" \
+                 a major incident. Major-incident manager: {{ major.manager }}.\n\n{{ major.reason }}\n\n{{ record.url }}\n",
+            ),
+            NotificationKind::MajorIncidentUpdate => (
+                "[{{ record.ref }}] Update: {{ record.title }}",
+                "Hello {{ recipient.name }},\n\nAn update on {{ record.ref }} \"{{ record.title }}\":\n\n{{ message }}\n\n\
+                 {{ record.url }}\n",
+            ),
         };
         Template { subject: subject.into(), body: body.into() }
     }
@@ -89,6 +111,15 @@ impl NotificationKind {
                 "resolution": {"code": "fixed", "notes": "The mail relay was restarted.", "reopen_days": 7}
             }),
             NotificationKind::IncidentCommented => json!({"comment": "Could you try again now?"}),
+            NotificationKind::IncidentEscalated => json!({
+                "escalation": {"level": 1, "reason": "Third reassignment and no diagnosis yet."}
+            }),
+            NotificationKind::MajorIncidentDeclared => json!({
+                "major": {"manager": "Morgan Manager", "reason": "All Leeds users are without e-mail."}
+            }),
+            NotificationKind::MajorIncidentUpdate => json!({
+                "message": "The carrier has found the fault and expects service back by 15:00."
+            }),
         };
         if let (Some(base), Value::Object(extra)) = (vars.as_object_mut(), extra) {
             base.extend(extra);

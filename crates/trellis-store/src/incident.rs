@@ -29,6 +29,13 @@ pub struct IncidentRow {
     pub resolved_at: Option<i64>,
     /// Projection: the earliest due instant of a running SLA clock (see `trellis_app::sla`).
     pub sla_due_at: Option<i64>,
+    /// 0, or how many times it was escalated to management (by hand or by a breach).
+    pub escalation_level: i64,
+    /// How many times it moved from one team to another.
+    pub reassignments: i64,
+    /// Set when it was declared a major incident.
+    pub major_declared_at: Option<i64>,
+    pub major_manager_id: Option<Uuid>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -48,22 +55,24 @@ pub struct IncidentView {
     pub service_name: Option<String>,
     pub ci_ref: Option<String>,
     pub ci_name: Option<String>,
+    pub major_manager_name: Option<String>,
 }
 
 const VIEW_SELECT: &str = "SELECT i.id, i.ref, i.title, i.description, i.status, i.customer_id, i.team_id, \
      i.assignee_id, i.owner_id, i.created_by, i.service_id, i.ci_id, i.category, i.impact, i.urgency, \
      i.priority, i.pending_reason, i.resolution_code, i.resolution_notes, i.resolved_at, i.sla_due_at, \
-     i.version, i.created_at, i.updated_at, \
+     i.escalation_level, i.reassignments, i.major_declared_at, i.major_manager_id, i.version, i.created_at, i.updated_at, \
      c.name AS customer_name, t.name AS team_name, a.display_name AS assignee_name, \
      o.display_name AS owner_name, s.ref AS service_ref, s.name AS service_name, \
-     k.ref AS ci_ref, k.name AS ci_name \
+     k.ref AS ci_ref, k.name AS ci_name, m.display_name AS major_manager_name \
      FROM incidents i \
      LEFT JOIN customers c ON c.id = i.customer_id \
      LEFT JOIN teams t ON t.id = i.team_id \
      LEFT JOIN users a ON a.id = i.assignee_id \
      LEFT JOIN users o ON o.id = i.owner_id \
      LEFT JOIN services s ON s.id = i.service_id \
-     LEFT JOIN cis k ON k.id = i.ci_id";
+     LEFT JOIN cis k ON k.id = i.ci_id \
+     LEFT JOIN users m ON m.id = i.major_manager_id";
 
 /// The statement that inserts an incident (run it with the journal entry that records it).
 pub fn insert(r: &IncidentRow) -> Sql {
@@ -117,7 +126,8 @@ pub async fn update(c: &mut Conn<'_>, r: &IncidentRow, expected_version: i64) ->
                 "UPDATE incidents SET title = $1, description = $2, status = $3, customer_id = $4, \
                  team_id = $5, assignee_id = $6, owner_id = $7, version = $8, updated_at = $9, \
                  service_id = $12, ci_id = $13, category = $14, impact = $15, urgency = $16, priority = $17, \
-                 pending_reason = $18, resolution_code = $19, resolution_notes = $20, resolved_at = $21 \
+                 pending_reason = $18, resolution_code = $19, resolution_notes = $20, resolved_at = $21, \
+                 escalation_level = $22, reassignments = $23, major_declared_at = $24, major_manager_id = $25 \
                  WHERE id = $10 AND version = $11",
             )
             .bind(&r.title)
@@ -140,7 +150,11 @@ pub async fn update(c: &mut Conn<'_>, r: &IncidentRow, expected_version: i64) ->
             .bind(r.pending_reason.clone())
             .bind(r.resolution_code.clone())
             .bind(&r.resolution_notes)
-            .bind(r.resolved_at),
+            .bind(r.resolved_at)
+            .bind(r.escalation_level)
+            .bind(r.reassignments)
+            .bind(r.major_declared_at)
+            .bind(r.major_manager_id),
         )
         .await?;
     Ok(n == 1)
@@ -179,6 +193,8 @@ pub struct Filter {
     /// it into `due_before`); "breaching soon".
     pub due_within_minutes: Option<i64>,
     pub due_before: Option<i64>,
+    /// Only major incidents.
+    pub major: bool,
     pub sort: Sort,
     pub after: Option<Cursor>,
     pub limit: i64,
@@ -214,6 +230,9 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
         sql.push_str(&format!(
             " AND (LOWER(i.title) LIKE {p} ESCAPE '\\' OR LOWER(i.ref) LIKE {p} ESCAPE '\\')"
         ));
+    }
+    if f.major {
+        sql.push_str(" AND i.major_declared_at IS NOT NULL");
     }
     if let Some(before) = f.due_before {
         sql.push_str(&format!(" AND i.sla_due_at <= {}", arg(before.into(), &mut args)));

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod incident;
 pub mod jobs;
 pub mod journal;
+pub mod major;
 pub mod notify;
 pub mod offering;
 pub mod platform;

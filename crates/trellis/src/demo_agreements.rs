@@ -209,6 +209,24 @@ pub async fn load(
         ..incident::IncidentMove::to("pending")
     };
     incident::transition(app, manager, &outage_ref, wait, None).await?;
+    // The whole office is down: a major incident, run by the manager, with the customer kept
+    // informed.
+    trellis_app::major::declare(
+        app,
+        manager,
+        &outage_ref,
+        Some(manager.user_id),
+        "Every user in Leeds is without e-mail",
+        None,
+    )
+    .await
+    .context("demo major incident")?;
+    let update = trellis_app::major::NewCommunication {
+        audience: "customers".into(),
+        channel: "status_page".into(),
+        message: "The carrier has found a failed line card in Leeds; next update at 14:00.".into(),
+    };
+    trellis_app::major::communicate(app, manager, &outage_ref, update).await.context("demo communication")?;
     let handle = |kind: RecordKind, id: Uuid, reference: &str, title: &str| RecordHandle {
         kind,
         id,

@@ -66,7 +66,7 @@ pub(crate) async fn requester(c: &mut Conn<'_>, r: &IncidentRow) -> Result<Optio
 /// Tells `recipients` (not the actor) of something the actor did to the incident; `extra` holds
 /// the kind's own variables.
 #[expect(clippy::too_many_arguments, reason = "one event: who, what, to whom, and its words")]
-async fn tell(
+pub(crate) async fn tell(
     c: &mut Conn<'_>,
     app: &App,
     actor: &Actor,

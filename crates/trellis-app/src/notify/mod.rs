@@ -9,6 +9,7 @@ mod incident;
 
 pub(crate) use incident::{
     escalation_managers, holders, incident_assigned, incident_commented, incident_resolved, incident_vars,
+    tell,
 };
 
 use crate::{Actor, App, AppError, settings};

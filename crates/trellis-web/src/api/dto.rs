@@ -85,8 +85,21 @@ pub struct Incident {
     pub resolved_at: Option<String>,
     /// The earliest instant a running SLA clock falls due (past: already breached).
     pub sla_due_at: Option<String>,
+    /// How many times it was escalated to management by hand (staff only; 0 for customers).
+    pub escalation_level: i64,
+    /// How many times it moved from one team to another (staff only; 0 for customers).
+    pub reassignments: i64,
+    /// Set once it is declared a major incident.
+    pub major: Option<MajorIncident>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MajorIncident {
+    pub declared_at: String,
+    /// Who runs it.
+    pub manager: Option<Named>,
 }
 
 impl From<IncidentView> for Incident {
@@ -119,6 +132,12 @@ impl From<IncidentView> for Incident {
             resolution_notes: r.resolution_notes,
             resolved_at: r.resolved_at.map(rfc3339),
             sla_due_at: r.sla_due_at.map(rfc3339),
+            escalation_level: r.escalation_level,
+            reassignments: r.reassignments,
+            major: r.major_declared_at.map(|at| MajorIncident {
+                declared_at: rfc3339(at),
+                manager: named(r.major_manager_id, v.major_manager_name),
+            }),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
         }
@@ -229,6 +248,8 @@ pub struct IncidentQuery {
     /// Breaching soon: only incidents whose SLA clocks fall due within this many minutes
     /// (1–10080; already breached ones included).
     pub breaching_within: Option<i64>,
+    /// `true`: major incidents only.
+    pub major: Option<bool>,
     /// Page size, 1 to 500 (default 50).
     pub limit: Option<i64>,
     /// The `next` cursor of the previous page.

@@ -66,6 +66,7 @@ pub fn filter_from_query(q: &IncidentQuery, me: Uuid) -> Result<Filter, ApiError
             .into());
         }
     };
+    f.major = q.major == Some(true);
     if let Some(m) = q.breaching_within {
         if !(1..=10_080).contains(&m) {
             return Err(bad_param("breaching_within", "must be between 1 and 10080 minutes").into());

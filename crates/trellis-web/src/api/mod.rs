@@ -9,6 +9,7 @@ pub mod dto;
 pub mod identity;
 pub mod imports;
 pub mod incidents;
+pub mod major;
 pub mod notifications;
 pub mod offerings;
 pub mod platform;
@@ -130,6 +131,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::get, incidents::update))
         .routes(routes!(incidents::transition))
         .routes(routes!(sla::explain))
+        .routes(routes!(major::escalate))
+        .routes(routes!(major::declare))
+        .routes(routes!(major::communications, major::communicate))
+        .routes(routes!(major::review, major::record_review))
         .routes(routes!(sla::get_policy, sla::put_policy))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::read))

@@ -156,6 +156,7 @@ pub async fn list(
                     ("q", &page.q_text),
                     ("sort", &page.q_sort),
                     ("breaching_within", &q.breaching_within.map(|m| m.to_string()).unwrap_or_default()),
+                    ("major", &q.major.map(|m| m.to_string()).unwrap_or_default()),
                 ] {
                     if !v.is_empty() {
                         u.append_pair(k, v);
@@ -438,6 +439,8 @@ struct DetailPage {
     can_resolve: bool,
     pending_reasons: Vec<(&'static str, &'static str)>,
     resolution_codes: Vec<(&'static str, &'static str)>,
+    /// Escalation and major-incident handling.
+    m: super::major::Panel,
 }
 
 /// One SLA clock on the incident page, with its explanation.
@@ -530,6 +533,7 @@ pub async fn detail_page(s: &AppState, actor: &Actor, key: &str, message: Option
         .retain(|(t, _)| *t != IncidentStatus::Pending.as_str() && *t != IncidentStatus::Resolved.as_str());
     let explained: Vec<_> = trellis_app::sla::explain(&s.app, actor, key, None).await?;
     let clocks = explained.iter().map(clock_line).collect();
+    let m = super::major::panel(s, actor, &v).await?;
     Ok(render(&DetailPage {
         nav: Nav::new(actor, "incidents"),
         i: Row::from(&v),
@@ -539,6 +543,7 @@ pub async fn detail_page(s: &AppState, actor: &Actor, key: &str, message: Option
         can_resolve,
         pending_reasons: PendingReason::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
         resolution_codes: ResolutionCode::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        m,
     }))
 }
 

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod imports;
 pub mod incidents;
 pub mod login;
+pub mod major;
 pub mod notifications;
 pub mod offerings;
 pub mod record;
@@ -45,6 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/new", get(incidents::new_form))
         .route("/incidents/{key}", get(incidents::detail))
         .route("/incidents/{key}/edit", get(incidents::edit_form).post(incidents::edit))
+        .route("/incidents/{key}/escalate", post(major::escalate))
+        .route("/incidents/{key}/major", post(major::declare))
+        .route("/incidents/{key}/communications", post(major::communicate))
+        .route("/incidents/{key}/major-review", post(major::review))
         .route("/services", get(services::list).post(services::create))
         .route("/services/new", get(services::new_form))
         .route("/services/{key}", get(services::detail))

@@ -303,7 +303,16 @@ async fn administrators_rewrite_templates_and_a_broken_one_is_refused() {
         list["items"].as_array().expect("items").iter().map(|i| i["kind"].as_str().expect("k")).collect();
     assert_eq!(
         kinds,
-        ["sla.warning", "sla.breach", "incident.assigned", "incident.resolved", "incident.commented"]
+        [
+            "sla.warning",
+            "sla.breach",
+            "incident.assigned",
+            "incident.resolved",
+            "incident.commented",
+            "incident.escalated",
+            "major_incident.declared",
+            "major_incident.update"
+        ]
     );
     problem(t.get(&s.manager, "/api/v1/notification-templates").await, StatusCode::FORBIDDEN).await;
 
