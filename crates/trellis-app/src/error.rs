@@ -56,6 +56,7 @@ impl AppError {
                 RecordKind::Complaint => "complaint.invalid_transition",
                 RecordKind::Agreement => "agreement.invalid_transition",
                 RecordKind::Supplier => "supplier.invalid_transition",
+                RecordKind::Problem => "problem.invalid_transition",
             },
             AppError::VersionMismatch { .. } => "record.version_mismatch",
             AppError::Conflict { code, .. } => code,

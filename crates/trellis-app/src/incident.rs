@@ -305,7 +305,7 @@ pub async fn update(
     }
     check_refs(&mut c, &mut errors, &next).await?;
     errors.into_result()?;
-    if r0.team_id.is_some() && next.team_id != r0.team_id {
+    if r0.team_id.is_some() && next.team_id.is_some() && next.team_id != r0.team_id {
         // Functional escalation or a misroute: counted, as a ticket passed around is a signal.
         next.reassignments += 1;
     }

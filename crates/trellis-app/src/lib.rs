@@ -19,6 +19,7 @@ pub mod major;
 pub mod notify;
 pub mod offering;
 pub mod platform;
+pub mod problem;
 mod record;
 pub mod review;
 pub mod service;
@@ -180,6 +181,7 @@ pub mod views {
     pub use trellis_store::journal::EntryView;
     pub use trellis_store::major::{CommunicationView, ReviewView as MajorReviewView};
     pub use trellis_store::platform::{AttachmentRow, CommentView};
+    pub use trellis_store::problem::{Filter as ProblemFilter, ProblemView};
     pub use trellis_store::review::ReviewView;
     pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};
     pub use trellis_store::supplier::{DisputeView, Filter as SupplierFilter, SupplierView};

@@ -307,14 +307,18 @@ pub async fn record_review(
     major_store::review(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }
 
+/// The review: the provider's own account (cause, what went wrong), for staff and auditors.
 pub async fn review(app: &App, actor: &Actor, key: &str) -> Result<Option<ReviewView>, AppError> {
     let v = crate::incident::get(app, actor, key).await?;
+    actor.require(Action::InternalRead)?;
     Ok(major_store::review(&mut app.db.read(), v.row.id).await?)
 }
 
-/// A major incident closes only with its review recorded.
+/// A major incident closes only with a review recorded since its last resolution (a reopened
+/// and resolved-again incident is reviewed again).
 pub(crate) async fn require_review(c: &mut Conn<'_>, r: &IncidentRow) -> Result<(), AppError> {
-    if major_store::review(c, r.id).await?.is_none() {
+    let review = major_store::review(c, r.id).await?;
+    if review.is_none_or(|v| r.resolved_at.is_some_and(|resolved| v.row.reviewed_at < resolved)) {
         return Err(AppError::conflict(
             "incident.major_review_required",
             format!("{} is a major incident: record its review before closing it", r.reference),

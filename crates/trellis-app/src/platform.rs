@@ -50,6 +50,9 @@ pub async fn resolve(
         RecordKind::Supplier => {
             crate::supplier::get(app, actor, key).await.map(|v| crate::supplier::handle_of(&v))
         }
+        RecordKind::Problem => {
+            crate::problem::get(app, actor, key).await.map(|v| crate::problem::handle_of(&v))
+        }
     }
 }
 
@@ -274,6 +277,22 @@ pub async fn add_link(
     let (Some(lt), Some(to)) = (lt, to) else { return Err(AppError::Internal("validated link".into())) };
     needs_manage(lt, Some(&to))?;
     let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let row = link_in(&mut tx.conn(), actor, from, lt, &to, now).await?;
+    tx.commit().await?;
+    Ok(LinkView { id: row.id, link_type: lt, outgoing: true, other: to, created_at: row.created_at })
+}
+
+/// Writes a link checked by the caller, with the journal entries on both records, in the
+/// caller's transaction.
+pub(crate) async fn link_in(
+    c: &mut trellis_store::Conn<'_>,
+    actor: &Actor,
+    from: &RecordHandle,
+    lt: LinkType,
+    to: &RecordHandle,
+    now: jiff::Timestamp,
+) -> Result<LinkRow, AppError> {
     let row = LinkRow {
         id: Uuid::now_v7(),
         from_id: from.id,
@@ -284,9 +303,7 @@ pub async fn add_link(
         created_by: actor.journal_id(),
         created_at: micros(now),
     };
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    store::insert_link(&mut c, &row).await.map_err(|e| match e {
+    store::insert_link(c, &row).await.map_err(|e| match e {
         StoreError::Unique(_) => AppError::conflict("link.exists", "this link already exists"),
         other => other.into(),
     })?;
@@ -301,10 +318,9 @@ pub async fn add_link(
             serde_json::json!({"type": lt.as_str(), "direction": dir, "record": other.reference}),
         )
     };
-    record_event(&mut c, from, actor, now, JournalAction::Linked, change(&to, "outgoing")).await?;
-    record_event(&mut c, &to, actor, now, JournalAction::Linked, change(from, "incoming")).await?;
-    tx.commit().await?;
-    Ok(LinkView { id: row.id, link_type: lt, outgoing: true, other: to, created_at: row.created_at })
+    record_event(c, from, actor, now, JournalAction::Linked, change(to, "outgoing")).await?;
+    record_event(c, to, actor, now, JournalAction::Linked, change(from, "incoming")).await?;
+    Ok(row)
 }
 
 /// Links of a record, leaving out those to records the actor may not see.

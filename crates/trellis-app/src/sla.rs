@@ -274,6 +274,7 @@ async fn fire(
         event: event.id.to_string(),
         vars: serde_json::json!({
             "record": notify::incident_vars(c, public_url, incident).await?,
+            "actor": {"name": Actor::system().display_name},
             "sla": {
                 "agreement": t.agreement_ref, "target": target, "metric": t.metric,
                 "warn_percent": t.warn_percent, "reached_at": reached.to_string(),

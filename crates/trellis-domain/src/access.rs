@@ -60,6 +60,10 @@ pub enum Action {
     /// Escalate an incident to management, or declare it a major incident and log what was
     /// communicated about it (any service-desk agent may).
     IncidentEscalate,
+    /// Read problems and known errors (staff and auditors).
+    ProblemRead,
+    /// Raise, investigate and resolve problems; document known errors.
+    ProblemManage,
     /// Record the review a major incident requires before it closes (managers).
     MajorIncidentReview,
     /// Add a public comment (customers may, on their own records).
@@ -115,6 +119,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | IncidentUpdate
                 | IncidentTransition
                 | IncidentEscalate
+                | ProblemRead
+                | ProblemManage
                 | CommentPublic
                 | CommentInternal
                 | InternalRead
@@ -148,6 +154,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         Auditor => matches!(
             action,
             IncidentRead
+                | ProblemRead
                 | InternalRead
                 | JournalRead
                 | UserRead

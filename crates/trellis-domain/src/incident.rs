@@ -154,13 +154,25 @@ pub struct IncidentPolicy {
     pub matrix: PriorityMatrix,
     /// A resolved incident may be reopened for this many days; after that a new one is logged.
     pub reopen_days: i64,
+    /// An open problem without a root cause this many days after it was raised is flagged.
+    #[serde(default = "default_rca_days")]
+    pub problem_rca_days: i64,
 }
 
 pub const REOPEN_DAYS_MAX: i64 = 365;
+pub const RCA_DAYS_RANGE: std::ops::RangeInclusive<i64> = 1..=365;
+
+fn default_rca_days() -> i64 {
+    crate::problem::DEFAULT_RCA_DAYS
+}
 
 impl Default for IncidentPolicy {
     fn default() -> Self {
-        IncidentPolicy { matrix: PriorityMatrix::default(), reopen_days: 7 }
+        IncidentPolicy {
+            matrix: PriorityMatrix::default(),
+            reopen_days: 7,
+            problem_rca_days: default_rca_days(),
+        }
     }
 }
 
@@ -170,6 +182,9 @@ impl IncidentPolicy {
         self.matrix.validate(&mut errors);
         if !(0..=REOPEN_DAYS_MAX).contains(&self.reopen_days) {
             errors.add("reopen_days", format!("must be between 0 and {REOPEN_DAYS_MAX}"));
+        }
+        if !RCA_DAYS_RANGE.contains(&self.problem_rca_days) {
+            errors.add("problem_rca_days", "must be between 1 and 365");
         }
         errors.into_result()
     }

@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod link;
 pub mod notification;
 pub mod offering;
+pub mod problem;
 pub mod record;
 pub mod review;
 pub mod service;

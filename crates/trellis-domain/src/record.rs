@@ -15,16 +15,18 @@ pub enum RecordKind {
     Complaint,
     Agreement,
     Supplier,
+    Problem,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Incident,
         RecordKind::Service,
         RecordKind::ConfigurationItem,
         RecordKind::Complaint,
         RecordKind::Agreement,
         RecordKind::Supplier,
+        RecordKind::Problem,
     ];
 
     /// The prefix of the human reference, e.g. `INC` in `INC-000123`.
@@ -36,6 +38,7 @@ impl RecordKind {
             RecordKind::Complaint => "CMP",
             RecordKind::Agreement => "AGR",
             RecordKind::Supplier => "SUP",
+            RecordKind::Problem => "PRB",
         }
     }
 
@@ -47,6 +50,7 @@ impl RecordKind {
             RecordKind::Complaint => "complaint",
             RecordKind::Agreement => "agreement",
             RecordKind::Supplier => "supplier",
+            RecordKind::Problem => "problem",
         }
     }
 
@@ -59,6 +63,7 @@ impl RecordKind {
             RecordKind::Complaint => "complaint",
             RecordKind::Agreement => "agreement",
             RecordKind::Supplier => "supplier",
+            RecordKind::Problem => "problem",
         }
     }
 
@@ -71,6 +76,7 @@ impl RecordKind {
             RecordKind::Complaint => "complaints",
             RecordKind::Agreement => "agreements",
             RecordKind::Supplier => "suppliers",
+            RecordKind::Problem => "problems",
         }
     }
 

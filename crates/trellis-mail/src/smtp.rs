@@ -6,8 +6,9 @@ use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 
-/// How long one delivery may take. Shorter than the job lease, so a slow server cannot make the
-/// lease pass to another process while this one is still sending.
+/// How long one delivery may take, answers included (lettre's own timeout covers the connection
+/// only). Well under the job lease, so a stalled server cannot make the lease pass to another
+/// process while this one is still sending.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,20 @@ pub enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
     #[error("building the message: {0}")]
     Build(#[from] lettre::error::Error),
+    #[error("SMTP: no answer within {} s", SEND_TIMEOUT.as_secs())]
+    Timeout,
+}
+
+impl MailError {
+    /// Whether trying again cannot help (a bad address, a 5xx answer): the message is given up
+    /// at once rather than retried for an hour.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Address(_) | MailError::Build(_) | MailError::Config(_) => true,
+            MailError::Smtp(e) => e.is_permanent(),
+            MailError::Timeout => false,
+        }
+    }
 }
 
 /// One message to deliver. `message_id` is stable per outbox entry, so a receiving system can
@@ -68,7 +83,9 @@ impl Mailer {
             .message_id(Some(mail.message_id.clone()))
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body.clone())?;
-        self.transport.send(message).await?;
-        Ok(())
+        match tokio::time::timeout(SEND_TIMEOUT, self.transport.send(message)).await {
+            Ok(sent) => sent.map(drop).map_err(MailError::from),
+            Err(_) => Err(MailError::Timeout),
+        }
     }
 }

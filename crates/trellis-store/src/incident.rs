@@ -29,7 +29,8 @@ pub struct IncidentRow {
     pub resolved_at: Option<i64>,
     /// Projection: the earliest due instant of a running SLA clock (see `trellis_app::sla`).
     pub sla_due_at: Option<i64>,
-    /// 0, or how many times it was escalated to management (by hand or by a breach).
+    /// How many times it was escalated to management by hand (a breach's escalation is in the
+    /// journal and the SLA events).
     pub escalation_level: i64,
     /// How many times it moved from one team to another.
     pub reassignments: i64,

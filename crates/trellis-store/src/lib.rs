@@ -18,6 +18,7 @@ pub mod major;
 pub mod notify;
 pub mod offering;
 pub mod platform;
+pub mod problem;
 pub mod record;
 pub mod refs;
 pub mod review;

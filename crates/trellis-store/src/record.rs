@@ -15,6 +15,7 @@ pub fn table_of(kind: RecordKind) -> &'static str {
         RecordKind::Complaint => "complaints",
         RecordKind::Agreement => "agreements",
         RecordKind::Supplier => "suppliers",
+        RecordKind::Problem => "problems",
     }
 }
 

@@ -227,6 +227,16 @@ pub async fn load(
         message: "The carrier has found a failed line card in Leeds; next update at 14:00.".into(),
     };
     trellis_app::major::communicate(app, manager, &outage_ref, update).await.context("demo communication")?;
+    // Why the carrier's line failed is a problem of its own, under investigation.
+    let why = trellis_app::problem::NewProblem {
+        title: "Leeds carrier line card fails under load".into(),
+        description: "Second failure of the Leeds line card this quarter.".into(),
+        ..trellis_app::problem::NewProblem::default()
+    };
+    let problem = trellis_app::problem::raise_from_incident(app, manager, &outage_ref, why)
+        .await
+        .context("demo problem")?;
+    trellis_app::problem::transition(app, manager, &problem.row.reference, "investigating", None).await?;
     let handle = |kind: RecordKind, id: Uuid, reference: &str, title: &str| RecordHandle {
         kind,
         id,

@@ -33,23 +33,30 @@ pub(crate) async fn incident_vars(
     }))
 }
 
-/// Who holds the incident: its assignee, or else every member of its team.
+/// Who holds the incident: its assignee, or else (none, or no longer active) every active member
+/// of its team.
 pub(crate) async fn holders(c: &mut Conn<'_>, r: &IncidentRow) -> Result<Vec<UserRow>, AppError> {
-    if let Some(id) = r.assignee_id {
-        return Ok(identity::get_user(c, id).await?.into_iter().collect());
+    if let Some(id) = r.assignee_id
+        && let Some(u) = identity::get_user(c, id).await?.filter(|u| u.active)
+    {
+        return Ok(vec![u]);
     }
     match r.team_id {
-        Some(team) => Ok(identity::list_members(c, team).await?),
+        Some(team) => Ok(identity::list_members(c, team).await?.into_iter().filter(|u| u.active).collect()),
         None => Ok(Vec::new()),
     }
 }
 
-/// Whom a ticket escalates to: the managers in its team, or every manager when it has none.
+/// Whom a ticket escalates to: the active managers in its team, or every active manager when it
+/// has none.
 pub(crate) async fn escalation_managers(c: &mut Conn<'_>, r: &IncidentRow) -> Result<Vec<UserRow>, AppError> {
     let manager = Role::Manager.as_str();
     if let Some(team) = r.team_id {
-        let in_team: Vec<UserRow> =
-            identity::list_members(c, team).await?.into_iter().filter(|u| u.role == manager).collect();
+        let in_team: Vec<UserRow> = identity::list_members(c, team)
+            .await?
+            .into_iter()
+            .filter(|u| u.role == manager && u.active)
+            .collect();
         if !in_team.is_empty() {
             return Ok(in_team);
         }
@@ -60,7 +67,11 @@ pub(crate) async fn escalation_managers(c: &mut Conn<'_>, r: &IncidentRow) -> Re
 /// The customer user who logged the incident, if one did.
 pub(crate) async fn requester(c: &mut Conn<'_>, r: &IncidentRow) -> Result<Option<UserRow>, AppError> {
     let Some(id) = r.created_by else { return Ok(None) };
-    Ok(identity::get_user(c, id).await?.filter(|u| u.role == Role::Customer.as_str()))
+    // Still a user of the incident's customer: a staff member may have moved the incident to
+    // another customer, whose business the first one's user is not.
+    Ok(identity::get_user(c, id).await?.filter(|u| {
+        u.role == Role::Customer.as_str() && u.customer_id.is_some() && u.customer_id == r.customer_id
+    }))
 }
 
 /// Tells `recipients` (not the actor) of something the actor did to the incident; `extra` holds

@@ -127,14 +127,16 @@ pub(crate) async fn send(
 
 /// The `mail.send` job: delivers one outbox message. The attempt is recorded whether or not the
 /// lease is still held: a message that went out is marked sent, so a process taking the job over
-/// finds nothing left to do.
+/// finds nothing left to do. Delivery is exactly once unless a process dies between the SMTP
+/// server accepting a message and this record; the message then goes again with the same
+/// Message-ID, by which receiving systems recognise it.
 pub(crate) async fn deliver(app: &App, job: &jobs::JobRow, owner: &str) -> Result<(), AppError> {
     let id: Uuid = job.payload.parse().map_err(|_| AppError::Internal(format!("job {}: payload", job.id)))?;
     let row = store::get_outbox(&mut app.db.read(), id).await?;
     let outcome = match (&row, &app.mailer) {
         (Some(r), _) if r.status != store::status::QUEUED => None,
         (None, _) => None,
-        (Some(_), None) => Some(Err("no SMTP server is configured (set smtp_url)".to_owned())),
+        (Some(_), None) => Some(Err((true, "no SMTP server is configured (set smtp_url)".to_owned()))),
         (Some(r), Some(mailer)) => {
             let mail = trellis_mail::Mail {
                 to_address: r.to_address.clone(),
@@ -143,18 +145,21 @@ pub(crate) async fn deliver(app: &App, job: &jobs::JobRow, owner: &str) -> Resul
                 body: r.body.clone(),
                 message_id: format!("<{}@trellis>", r.id),
             };
-            Some(mailer.send(&mail).await.map_err(|e| e.to_string()))
+            Some(mailer.send(&mail).await.map_err(|e| (e.is_permanent(), e.to_string())))
         }
     };
     let now = micros(app.now());
-    let give_up = app.mailer.is_none() || job.attempts >= MAIL_ATTEMPTS;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let failed = match &outcome {
-        Some(result) => {
-            let error = result.as_ref().err();
-            c.execute(store::record_attempt(id, now, error.map(String::as_str), give_up)).await?;
-            error.filter(|_| !give_up).cloned()
+        Some(Ok(())) => {
+            c.execute(store::record_attempt(id, now, None, false)).await?;
+            None
+        }
+        Some(Err((permanent, error))) => {
+            let give_up = *permanent || job.attempts >= MAIL_ATTEMPTS;
+            c.execute(store::record_attempt(id, now, Some(error), give_up)).await?;
+            (!give_up).then(|| error.clone())
         }
         None => None,
     };

@@ -13,6 +13,7 @@ pub mod major;
 pub mod notifications;
 pub mod offerings;
 pub mod platform;
+pub mod problems;
 pub mod reviews;
 pub mod services;
 pub mod sla;
@@ -48,6 +49,7 @@ use utoipa_axum::routes;
          (name = "suppliers", description = "External and internal suppliers and their performance reviews"),
          (name = "surveys", description = "Customer-satisfaction surveys: sent when a ticket is resolved or in rounds, answered on the portal, scored per service and customer"),
          (name = "import", description = "CSV import with a dry run; a file with any bad row imports nothing"),
+         (name = "problems", description = "Problems and known errors: raised from incidents or proactively, root-cause analysis, workarounds, resolution"),
          (name = "notifications", description = "In-app notifications, the templates of every notification and the mail outbox"),
          (name = "settings", description = "Service-desk settings: the priority matrix and the reopen window"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
@@ -84,6 +86,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let r = crate::platform_router!(r, complaints);
     let r = crate::platform_router!(r, agreements);
     let r = crate::platform_router!(r, suppliers);
+    let r = crate::platform_router!(r, problems);
     let r = crate::review_router!(r, agreements);
     let r = crate::review_router!(r, suppliers);
     let r = crate::review_router!(r, services);
@@ -131,6 +134,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::get, incidents::update))
         .routes(routes!(incidents::transition))
         .routes(routes!(sla::explain))
+        .routes(routes!(problems::candidates))
+        .routes(routes!(problems::list, problems::create))
+        .routes(routes!(problems::get, problems::update))
+        .routes(routes!(problems::transition))
+        .routes(routes!(problems::raise_from_incident))
+        .routes(routes!(problems::known_errors))
         .routes(routes!(major::escalate))
         .routes(routes!(major::declare))
         .routes(routes!(major::communications, major::communicate))

@@ -233,11 +233,18 @@ pub struct Matrix {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"matrix": {"high": {"high": "p1", "medium": "p2", "low": "p3"},
     "medium": {"high": "p2", "medium": "p3", "low": "p4"}, "low": {"high": "p3", "medium": "p4", "low": "p4"}},
-    "reopen_days": 7}))]
+    "reopen_days": 7, "problem_rca_days": 30}))]
 pub struct IncidentPolicyBody {
     pub matrix: Matrix,
     /// Days after resolution during which an incident may be reopened (0–365).
     pub reopen_days: i64,
+    /// Days an open problem may go without a root cause before it is flagged (1–365; default 30).
+    #[serde(default = "default_rca_days")]
+    pub problem_rca_days: i64,
+}
+
+fn default_rca_days() -> i64 {
+    trellis_domain::problem::DEFAULT_RCA_DAYS
 }
 
 fn body_of(p: &IncidentPolicy) -> IncidentPolicyBody {
@@ -248,6 +255,7 @@ fn body_of(p: &IncidentPolicy) -> IncidentPolicyBody {
     IncidentPolicyBody {
         matrix: Matrix { high: row(Impact::High), medium: row(Impact::Medium), low: row(Impact::Low) },
         reopen_days: p.reopen_days,
+        problem_rca_days: p.problem_rca_days,
     }
 }
 
@@ -267,7 +275,11 @@ fn policy_of(b: IncidentPolicyBody) -> Result<IncidentPolicy, trellis_domain::va
         }
     }
     errors.into_result()?;
-    Ok(IncidentPolicy { matrix: PriorityMatrix { cells }, reopen_days: b.reopen_days })
+    Ok(IncidentPolicy {
+        matrix: PriorityMatrix { cells },
+        reopen_days: b.reopen_days,
+        problem_rca_days: b.problem_rca_days,
+    })
 }
 
 /// Read the incident policy

@@ -51,6 +51,8 @@ pub struct Panel {
     pub review: Option<Review>,
     /// The review form shows once the incident is resolved, to managers.
     pub can_review: bool,
+    /// "Raise a problem" from this incident.
+    pub can_raise_problem: bool,
 }
 
 pub async fn panel(s: &AppState, actor: &Actor, v: &IncidentView) -> Result<Panel, AppError> {
@@ -81,7 +83,9 @@ pub async fn panel(s: &AppState, actor: &Actor, v: &IncidentView) -> Result<Pane
                 message: c.row.message,
             })
             .collect();
-        let review = app::review(&s.app, actor, key).await?.map(|r| Review {
+        let review =
+            if !actor.may(Action::InternalRead) { None } else { app::review(&s.app, actor, key).await? };
+        let review = review.map(|r| Review {
             summary: r.row.summary,
             cause: r.row.cause,
             went_well: r.row.went_well,
@@ -100,6 +104,7 @@ pub async fn panel(s: &AppState, actor: &Actor, v: &IncidentView) -> Result<Pane
         escalation_level: v.row.escalation_level,
         reassignments: v.row.reassignments,
         can_escalate,
+        can_raise_problem: actor.may(Action::ProblemManage),
         can_review: major.is_some()
             && status == IncidentStatus::Resolved
             && actor.may(Action::MajorIncidentReview),

@@ -14,6 +14,7 @@ pub mod login;
 pub mod major;
 pub mod notifications;
 pub mod offerings;
+pub mod problems;
 pub mod record;
 pub mod reviews;
 pub mod services;
@@ -47,6 +48,12 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{key}", get(incidents::detail))
         .route("/incidents/{key}/edit", get(incidents::edit_form).post(incidents::edit))
         .route("/incidents/{key}/escalate", post(major::escalate))
+        .route("/incidents/{key}/problem", post(problems::raise_from_incident))
+        .route("/known-errors", get(problems::known_errors))
+        .route("/problems", get(problems::list).post(problems::create))
+        .route("/problems/new", get(problems::new_form))
+        .route("/problems/{key}", get(problems::detail))
+        .route("/problems/{key}/edit", get(problems::edit_form).post(problems::edit))
         .route("/incidents/{key}/major", post(major::declare))
         .route("/incidents/{key}/communications", post(major::communicate))
         .route("/incidents/{key}/major-review", post(major::review))
@@ -113,6 +120,8 @@ pub struct Nav {
     pub can_admin: bool,
     /// Edits settings and notification templates.
     pub can_configure: bool,
+    /// Sees problems and known errors.
+    pub sees_problems: bool,
     /// Sees agreements, suppliers and calendars.
     pub sees_agreements: bool,
     pub section: &'static str,
@@ -127,6 +136,7 @@ impl Nav {
             is_staff: a.role.is_staff(),
             can_admin: a.may(Action::UserRead) && a.may(Action::CustomerManage),
             can_configure: a.may(Action::SettingsManage),
+            sees_problems: a.may(Action::ProblemRead),
             sees_agreements: a.may(Action::AgreementRead),
             section,
         })
@@ -250,6 +260,7 @@ pub async fn detail(
         RecordKind::Complaint => complaints::detail_page(s, actor, key, message).await,
         RecordKind::Agreement => agreements::detail_page(s, actor, key, message).await,
         RecordKind::Supplier => suppliers::detail_page(s, actor, key, message).await,
+        RecordKind::Problem => problems::detail_page(s, actor, key, message).await,
     }
 }
 

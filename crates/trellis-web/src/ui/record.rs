@@ -445,6 +445,9 @@ async fn transition(
         RecordKind::Supplier => trellis_app::supplier::transition(app, &actor, &key, &f.to, f.version)
             .await
             .map(|v| v.row.reference),
+        RecordKind::Problem => trellis_app::problem::transition(app, &actor, &key, &f.to, f.version)
+            .await
+            .map(|v| v.row.reference),
     };
     match moved {
         Ok(r) => Ok(back_to(kind, &r)),

@@ -15,6 +15,7 @@ mod notifications;
 mod offerings;
 mod ops;
 mod platform;
+mod problems;
 mod schema;
 mod sla;
 mod smtp_sink;

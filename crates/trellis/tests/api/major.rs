@@ -207,6 +207,27 @@ async fn a_major_incident_has_a_manager_a_communication_log_and_closes_only_afte
     let recorded = ok(t.get(&s.agent, &review).await, "review").await;
     assert_eq!(recorded["cause"], "A carrier line card failed");
     assert_eq!(recorded["reviewer"], "morgan@provider.example");
+    // The review is the provider's own account.
+    problem(t.get(&casey, &review).await, StatusCode::FORBIDDEN).await;
+    let (_, page) = t
+        .page(
+            &t.login("casey@northwind.example", crate::helpers::PASSWORD).await,
+            &format!("/incidents/{key}"),
+        )
+        .await;
+    assert!(page.contains("Major incident") && !page.contains("Failover untested"), "{page}");
+
+    // Reopened and resolved again, it needs a review of the new resolution.
+    t.clock.advance(jiff::SignedDuration::from_mins(10));
+    move_to(&t, &s.agent, &key, json!({"to": "in_progress"})).await;
+    t.clock.advance(jiff::SignedDuration::from_mins(10));
+    move_to(&t, &s.agent, &key, json!({"to": "resolved", "resolution_code": "fixed"})).await;
+    let closing =
+        t.post(&s.agent, &format!("/api/v1/incidents/{key}/transitions"), json!({"to": "closed"})).await;
+    assert_eq!(problem(closing, StatusCode::CONFLICT).await["code"], "incident.major_review_required");
+    t.clock.advance(jiff::SignedDuration::from_mins(10));
+    let again = json!({"summary": "Leeds lost e-mail twice", "cause": "The spare line card was faulty too"});
+    assert_eq!(put(s.manager.clone(), again).await.status(), StatusCode::OK);
     let closed = move_to(&t, &s.agent, &key, json!({"to": "closed"})).await;
     assert_eq!(closed["status"], "closed");
 }

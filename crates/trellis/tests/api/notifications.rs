@@ -213,6 +213,37 @@ async fn undeliverable_mail_is_retried_with_back_off_and_then_sent() {
 }
 
 #[tokio::test]
+async fn a_permanent_refusal_is_not_retried() {
+    let (t, sink) = with_mail().await;
+    let s = setting(&t).await;
+    t.user("nobody@provider.example", "agent", None).await;
+    let users = ok(t.get(&t.admin_token, "/api/v1/users").await, "users").await;
+    let nobody = users["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["email"] == "nobody@provider.example")
+        .and_then(|u| u["id"].as_str())
+        .expect("user")
+        .to_owned();
+    p2_for_agent(&t, &s, &nobody).await;
+    run_jobs(&t).await;
+    let outbox = ok(t.get(&t.admin_token, "/api/v1/outbox").await, "outbox").await;
+    let m = &outbox["items"][0];
+    assert_eq!((m["status"].as_str(), m["attempts"].as_i64()), (Some("failed"), Some(1)), "{outbox}");
+    assert!(m["last_error"].as_str().is_some_and(|e| e.contains("550")), "{m}");
+    let first = m["id"].clone();
+    // Later runs (the SLA wake-ups among them) do not try it again.
+    t.clock.advance(jiff::SignedDuration::from_hours(2));
+    run_jobs(&t).await;
+    let outbox = ok(t.get(&t.admin_token, "/api/v1/outbox").await, "outbox").await;
+    let again =
+        outbox["items"].as_array().expect("items").iter().find(|m| m["id"] == first).expect("message");
+    assert_eq!(again["attempts"], 1, "given up, not retried: {again}");
+    assert!(sink.to("nobody@provider.example").is_empty());
+}
+
+#[tokio::test]
 async fn without_an_smtp_server_notifications_are_in_app_and_the_outbox_says_why() {
     let t = TestApp::spawn().await;
     let s = setting(&t).await;

@@ -1,6 +1,7 @@
 //! A real SMTP server on loopback that keeps what it is sent: the far end of the outbox in tests.
 //! It speaks enough of RFC 5321 for a real client (lettre): greeting, EHLO, MAIL, RCPT, DATA with
-//! dot-unstuffing, RSET, NOOP, QUIT; and it can be told to refuse mail for a while.
+//! dot-unstuffing, RSET, NOOP, QUIT; it can be told to refuse mail for a while, and it has no
+//! mailbox for any `nobody@` address.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -115,8 +116,14 @@ impl SmtpSink {
                 "RCPT" => {
                     let address =
                         command.split_once('<').and_then(|(_, r)| r.split_once('>')).map(|(a, _)| a);
-                    rcpt_to.push(address.unwrap_or_default().to_owned());
-                    b"250 OK\r\n"
+                    let address = address.unwrap_or_default().to_owned();
+                    // A mailbox that does not exist, for permanent failures.
+                    if address.starts_with("nobody@") {
+                        b"550 5.1.1 no such mailbox\r\n"
+                    } else {
+                        rcpt_to.push(address);
+                        b"250 OK\r\n"
+                    }
                 }
                 "DATA" => {
                     write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
