@@ -383,6 +383,53 @@ pub async fn transition(
 ) -> Result<IncidentView, AppError> {
     let h = resolve(app, actor, RecordKind::Incident, key).await?;
     actor.require(Action::IncidentTransition)?;
+    move_to(app, actor, &h, m, expected_version).await
+}
+
+/// A customer's answer to a resolution: confirmed, the incident closes; not fixed, it reopens
+/// (within the reopen window) with the customer's reason as a public comment.
+pub async fn confirm(
+    app: &App,
+    actor: &Actor,
+    key: &str,
+    fixed: bool,
+    comment: &str,
+) -> Result<IncidentView, AppError> {
+    let h = resolve(app, actor, RecordKind::Incident, key).await?;
+    actor.require(Action::IncidentConfirm)?;
+    let current = store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)?;
+    if current.row.status != IncidentStatus::Resolved.as_str() {
+        return Err(AppError::conflict(
+            "incident.not_resolved",
+            format!(
+                "{} is not waiting for confirmation (it is {})",
+                current.row.reference, current.row.status
+            ),
+        ));
+    }
+    let mut errors = ValidationErrors::default();
+    // Checked before anything moves: the comment is written after the move.
+    let comment = errors.text("comment", comment.trim(), crate::platform::COMMENT_MAX);
+    if !fixed && comment.is_empty() {
+        errors.add("comment", "say what is still wrong");
+    }
+    errors.into_result()?;
+    let to = if fixed { IncidentStatus::Closed } else { IncidentStatus::InProgress };
+    let v = move_to(app, actor, &h, IncidentMove::to(to.as_str()), Some(current.row.version)).await?;
+    if !comment.is_empty() {
+        crate::platform::add_comment(app, actor, &h, &comment, true).await?;
+    }
+    Ok(for_actor(actor, v))
+}
+
+/// The move itself, once the caller has checked the actor may make it.
+async fn move_to(
+    app: &App,
+    actor: &Actor,
+    h: &RecordHandle,
+    m: IncidentMove,
+    expected_version: Option<i64>,
+) -> Result<IncidentView, AppError> {
     let to: IncidentStatus = record::target_state(&m.to)?;
     let mut errors = ValidationErrors::default();
     let reason = required_choice::<PendingReason>(

@@ -57,6 +57,9 @@ pub enum Action {
     IncidentCreate,
     IncidentUpdate,
     IncidentTransition,
+    /// Confirm a resolved incident (it closes) or say it is not fixed (it reopens): the customer's
+    /// answer to a resolution.
+    IncidentConfirm,
     /// Escalate an incident to management, or declare it a major incident and log what was
     /// communicated about it (any service-desk agent may).
     IncidentEscalate,
@@ -142,6 +145,7 @@ pub fn allows(role: Role, action: Action) -> bool {
             action,
             IncidentRead
                 | IncidentCreate
+                | IncidentConfirm
                 | CommentPublic
                 | AttachmentAdd
                 | TokenCreateOwn

@@ -230,3 +230,33 @@ pub async fn record_review(
     };
     Ok(axum::Json(app::record_review(&s.app, &actor, &key, input).await?.into()))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"fixed": false, "comment": "Outlook still times out from the Leeds office."}))]
+pub struct Confirmation {
+    /// true: the resolution is confirmed and the incident closes; false: it reopens.
+    pub fixed: bool,
+    /// Required when not fixed; added as a public comment.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Confirm a resolution, or say it is not fixed
+///
+/// The customer's answer to a resolved incident: confirmed, it closes; not fixed (with a comment
+/// saying what is still wrong), it reopens, within the reopen window (409
+/// `incident.reopen_window_passed` after it). 409 `incident.not_resolved` when it is not resolved.
+#[utoipa::path(operation_id = "confirm_incident", post, path = "/api/v1/incidents/{key}/confirmation", tag = "incidents",
+    request_body = Confirmation, params(("key" = String, Path, description = "Reference or id")),
+    responses((status = 200, body = Incident, headers(("ETag" = String))), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn confirm(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<Confirmation>,
+) -> ApiResult<Response> {
+    let v = trellis_app::incident::confirm(&s.app, &actor, &key, body.fixed, &body.comment).await?;
+    Ok(incident_response(v))
+}

@@ -141,6 +141,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(problems::raise_from_incident))
         .routes(routes!(problems::known_errors))
         .routes(routes!(major::escalate))
+        .routes(routes!(major::confirm))
         .routes(routes!(major::declare))
         .routes(routes!(major::communications, major::communicate))
         .routes(routes!(major::review, major::record_review))

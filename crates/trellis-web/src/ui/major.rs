@@ -53,6 +53,8 @@ pub struct Panel {
     pub can_review: bool,
     /// "Raise a problem" from this incident.
     pub can_raise_problem: bool,
+    /// The customer is asked to confirm the resolution.
+    pub can_confirm: bool,
 }
 
 pub async fn panel(s: &AppState, actor: &Actor, v: &IncidentView) -> Result<Panel, AppError> {
@@ -105,6 +107,9 @@ pub async fn panel(s: &AppState, actor: &Actor, v: &IncidentView) -> Result<Pane
         reassignments: v.row.reassignments,
         can_escalate,
         can_raise_problem: actor.may(Action::ProblemManage),
+        can_confirm: status == IncidentStatus::Resolved
+            && !actor.role.is_staff()
+            && actor.may(Action::IncidentConfirm),
         can_review: major.is_some()
             && status == IncidentStatus::Resolved
             && actor.may(Action::MajorIncidentReview),
@@ -216,5 +221,24 @@ pub async fn review(
         actions: f.actions,
     };
     let r = app::record_review(&s.app, &actor, &key, input).await;
+    done(&s, &actor, &key, r).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    fixed: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// The customer's answer to a resolution, from the portal.
+pub async fn confirm(
+    State(s): State<AppState>,
+    UiActor(actor): UiActor,
+    Path(key): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> UiResult {
+    let r = trellis_app::incident::confirm(&s.app, &actor, &key, f.fixed == "yes", &f.comment).await;
     done(&s, &actor, &key, r).await
 }

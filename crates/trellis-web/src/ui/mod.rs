@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{key}", get(incidents::detail))
         .route("/incidents/{key}/edit", get(incidents::edit_form).post(incidents::edit))
         .route("/incidents/{key}/escalate", post(major::escalate))
+        .route("/incidents/{key}/confirmation", post(major::confirm))
         .route("/incidents/{key}/problem", post(problems::raise_from_incident))
         .route("/known-errors", get(problems::known_errors))
         .route("/problems", get(problems::list).post(problems::create))

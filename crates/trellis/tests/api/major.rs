@@ -279,3 +279,48 @@ async fn the_incident_page_escalates_declares_and_logs_communications() {
     let (_, list) = t.page(&agent, "/incidents?major=true").await;
     assert!(list.contains(&key), "{list}");
 }
+
+#[tokio::test]
+async fn the_customer_confirms_a_resolution_or_reopens_it_with_a_reason() {
+    let t = TestApp::spawn().await;
+    let s = setting(&t).await;
+    let casey = t.user("casey@northwind.example", "customer", Some(&s.customer)).await;
+    let other_customer = t.customer("Contoso").await;
+    let dana = t.user("dana@contoso.example", "customer", Some(&other_customer)).await;
+    let inc = t.incident(&casey, "Cannot print", None).await;
+    let key = inc["ref"].as_str().expect("ref").to_owned();
+    let path = format!("/api/v1/incidents/{key}/confirmation");
+    let early = problem(t.post(&casey, &path, json!({"fixed": true})).await, StatusCode::CONFLICT).await;
+    assert_eq!(early["code"], "incident.not_resolved");
+    move_to(&t, &s.agent, &key, json!({"to": "in_progress"})).await;
+    move_to(&t, &s.agent, &key, json!({"to": "resolved", "resolution_code": "fixed"})).await;
+
+    problem(t.post(&dana, &path, json!({"fixed": true})).await, StatusCode::NOT_FOUND).await;
+    let bad =
+        problem(t.post(&casey, &path, json!({"fixed": false})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(bad["errors"][0]["field"], "comment");
+    let casey_page = t.login("casey@northwind.example", crate::helpers::PASSWORD).await;
+    let (_, html) = t.page(&casey_page, &format!("/incidents/{key}")).await;
+    assert!(html.contains("Is it fixed?"), "{html}");
+    let r = t
+        .form(
+            &casey_page,
+            &format!("/incidents/{key}/confirmation"),
+            &[("fixed", "no"), ("comment", "Still jams on page 2")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let reopened = ok(t.get(&casey, &format!("/api/v1/incidents/{key}")).await, "read").await;
+    assert_eq!(reopened["status"], "in_progress");
+    let comments = ok(t.get(&s.agent, &format!("/api/v1/incidents/{key}/comments")).await, "comments").await;
+    assert!(comments.to_string().contains("Still jams on page 2"), "{comments}");
+
+    move_to(&t, &s.agent, &key, json!({"to": "resolved", "resolution_code": "fixed"})).await;
+    let closed = ok(t.post(&casey, &path, json!({"fixed": true})).await, "confirm").await;
+    assert_eq!(closed["status"], "closed");
+    let journal = ok(t.get(&s.manager, &format!("/api/v1/incidents/{key}/journal")).await, "journal").await;
+    assert!(
+        journal.to_string().contains("casey@northwind.example"),
+        "the customer's confirmation is journalled"
+    );
+}
