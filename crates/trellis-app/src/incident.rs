@@ -383,7 +383,7 @@ pub async fn transition(
 ) -> Result<IncidentView, AppError> {
     let h = resolve(app, actor, RecordKind::Incident, key).await?;
     actor.require(Action::IncidentTransition)?;
-    move_to(app, actor, &h, m, expected_version).await
+    move_to(app, actor, &h, m, expected_version, None).await
 }
 
 /// A customer's answer to a resolution: confirmed, the incident closes; not fixed, it reopens
@@ -394,6 +394,7 @@ pub async fn confirm(
     key: &str,
     fixed: bool,
     comment: &str,
+    expected_version: Option<i64>,
 ) -> Result<IncidentView, AppError> {
     let h = resolve(app, actor, RecordKind::Incident, key).await?;
     actor.require(Action::IncidentConfirm)?;
@@ -414,21 +415,31 @@ pub async fn confirm(
         errors.add("comment", "say what is still wrong");
     }
     errors.into_result()?;
-    let to = if fixed { IncidentStatus::Closed } else { IncidentStatus::InProgress };
-    let v = move_to(app, actor, &h, IncidentMove::to(to.as_str()), Some(current.row.version)).await?;
-    if !comment.is_empty() {
-        crate::platform::add_comment(app, actor, &h, &comment, true).await?;
+    if fixed
+        && current.row.major_declared_at.is_some()
+        && crate::major::require_review(&mut app.db.read(), &current.row).await.is_err()
+    {
+        // A major incident closes after its review; until then the confirmation is recorded and
+        // the service desk closes it once reviewed.
+        let note = if comment.is_empty() { "Confirmed: it is fixed.".to_owned() } else { comment };
+        crate::platform::add_comment(app, actor, &h, &note, true).await?;
+        return get(app, actor, key).await;
     }
+    let to = if fixed { IncidentStatus::Closed } else { IncidentStatus::InProgress };
+    let comment = (!comment.is_empty()).then_some(comment);
+    let v = move_to(app, actor, &h, IncidentMove::to(to.as_str()), expected_version, comment).await?;
     Ok(for_actor(actor, v))
 }
 
-/// The move itself, once the caller has checked the actor may make it.
+/// The move itself, once the caller has checked the actor may make it; `comment`, when given,
+/// is added (public) in the same transaction.
 async fn move_to(
     app: &App,
     actor: &Actor,
     h: &RecordHandle,
     m: IncidentMove,
     expected_version: Option<i64>,
+    comment: Option<String>,
 ) -> Result<IncidentView, AppError> {
     let to: IncidentStatus = record::target_state(&m.to)?;
     let mut errors = ValidationErrors::default();
@@ -482,6 +493,9 @@ async fn move_to(
         crate::notify::incident_resolved(&mut c, app, actor, &next, policy.reopen_days, now).await?;
     }
     sla::after_change(&mut c, app, &next, now).await?;
+    if let Some(body) = comment {
+        crate::platform::comment_in(&mut c, app, actor, h, body, true, now).await?;
+    }
     tx.commit().await?;
     store::get_by_id(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }

@@ -113,6 +113,23 @@ pub async fn add_comment(
     let body = errors.text("body", body.trim(), COMMENT_MAX);
     errors.into_result()?;
     let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let row = comment_in(&mut tx.conn(), app, actor, record, body, public, now).await?;
+    tx.commit().await?;
+    Ok(CommentView { row, author_name: Some(actor.display_name.clone()) })
+}
+
+/// Writes a checked comment with its journal entry and notifications, in the caller's
+/// transaction.
+pub(crate) async fn comment_in(
+    c: &mut trellis_store::Conn<'_>,
+    app: &App,
+    actor: &Actor,
+    record: &RecordHandle,
+    body: String,
+    public: bool,
+    now: jiff::Timestamp,
+) -> Result<CommentRow, AppError> {
     let row = CommentRow {
         id: Uuid::now_v7(),
         record_id: record.id,
@@ -122,21 +139,18 @@ pub async fn add_comment(
         is_public: public,
         created_at: micros(now),
     };
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    store::insert_comment(&mut c, &row).await?;
+    store::insert_comment(c, &row).await?;
     let digest = hex::encode(Sha256::digest(row.body.as_bytes()));
     let change =
         Change::new("comment", (), serde_json::json!({"id": row.id, "public": public, "sha256": digest}));
-    record_event(&mut c, record, actor, now, JournalAction::Commented, change).await?;
+    record_event(c, record, actor, now, JournalAction::Commented, change).await?;
     if public
         && record.kind == RecordKind::Incident
-        && let Some(incident) = trellis_store::incident::get_by_id(&mut c, record.id).await?
+        && let Some(incident) = trellis_store::incident::get_by_id(c, record.id).await?
     {
-        crate::notify::incident_commented(&mut c, app, actor, &incident.row, row.id, &row.body, now).await?;
+        crate::notify::incident_commented(c, app, actor, &incident.row, row.id, &row.body, now).await?;
     }
-    tx.commit().await?;
-    Ok(CommentView { row, author_name: Some(actor.display_name.clone()) })
+    Ok(row)
 }
 
 pub async fn list_comments(

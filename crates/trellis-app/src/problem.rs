@@ -313,6 +313,13 @@ pub async fn update(
         next.root_cause_at = Some(micros(app.now()));
     }
     check_refs(&mut app.db.read(), &mut errors, &next).await?;
+    // What the current status rests on stays recorded: a known error keeps its cause and
+    // workaround (agents are offered it), a resolved problem its resolution.
+    if let Some(status) = ProblemStatus::parse(&r0.status)
+        && let Err((field, message)) = ready_for(status, &next.root_cause, &next.workaround, &next.resolution)
+    {
+        errors.add(field, message);
+    }
     errors.into_result()?;
     let mut changes = Changes::default();
     changes.compare("title", &r0.title, &next.title);

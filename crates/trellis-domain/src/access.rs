@@ -113,8 +113,11 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match role {
-        Admin => true,
-        Manager => !matches!(action, UserManage | SessionRevokeAny | CiTypeManage | SettingsManage),
+        Admin => action != IncidentConfirm,
+        // Confirming a resolution is the customer's own answer; staff close incidents themselves.
+        Manager => {
+            !matches!(action, UserManage | SessionRevokeAny | CiTypeManage | SettingsManage | IncidentConfirm)
+        }
         Agent => matches!(
             action,
             IncidentRead
@@ -180,6 +183,17 @@ pub fn sees_internal(role: Role) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_customers_confirm_a_resolution_and_only_staff_see_problems() {
+        for role in Role::ALL {
+            assert_eq!(allows(role, Action::IncidentConfirm), role == Role::Customer, "{role}");
+        }
+        assert!(!allows(Role::Customer, Action::ProblemRead));
+        assert!(!allows(Role::Customer, Action::ProblemManage));
+        assert!(allows(Role::Auditor, Action::ProblemRead) && !allows(Role::Auditor, Action::ProblemManage));
+        assert!(allows(Role::Agent, Action::ProblemManage));
+    }
 
     #[test]
     fn auditor_changes_nothing() {

@@ -48,7 +48,8 @@ const VIEW_SELECT: &str = "SELECT p.id, p.ref, p.title, p.description, p.status,
      p.created_by, p.version, p.created_at, p.updated_at, \
      s.ref AS service_ref, s.name AS service_name, k.ref AS ci_ref, k.name AS ci_name, t.name AS team_name, \
      a.display_name AS assignee_name, \
-     (SELECT COUNT(*) FROM links l WHERE l.to_id = p.id AND l.link_type = 'caused_by') AS incident_count \
+     (SELECT COUNT(*) FROM links l WHERE l.to_id = p.id AND l.link_type = 'caused_by' \
+     AND l.from_kind = 'incident') AS incident_count \
      FROM problems p \
      LEFT JOIN services s ON s.id = p.service_id \
      LEFT JOIN cis k ON k.id = p.ci_id \

@@ -70,7 +70,10 @@ pub(crate) async fn requester(c: &mut Conn<'_>, r: &IncidentRow) -> Result<Optio
     // Still a user of the incident's customer: a staff member may have moved the incident to
     // another customer, whose business the first one's user is not.
     Ok(identity::get_user(c, id).await?.filter(|u| {
-        u.role == Role::Customer.as_str() && u.customer_id.is_some() && u.customer_id == r.customer_id
+        u.active
+            && u.role == Role::Customer.as_str()
+            && u.customer_id.is_some()
+            && u.customer_id == r.customer_id
     }))
 }
 

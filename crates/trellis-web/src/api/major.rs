@@ -247,6 +247,8 @@ pub struct Confirmation {
 /// The customer's answer to a resolved incident: confirmed, it closes; not fixed (with a comment
 /// saying what is still wrong), it reopens, within the reopen window (409
 /// `incident.reopen_window_passed` after it). 409 `incident.not_resolved` when it is not resolved.
+/// A major incident awaiting its review stays resolved: the confirmation is recorded as a comment
+/// and the service desk closes it once reviewed. `If-Match` is optional; when sent it must match.
 #[utoipa::path(operation_id = "confirm_incident", post, path = "/api/v1/incidents/{key}/confirmation", tag = "incidents",
     request_body = Confirmation, params(("key" = String, Path, description = "Reference or id")),
     responses((status = 200, body = Incident, headers(("ETag" = String))), (status = 403, body = Problem),
@@ -255,8 +257,11 @@ pub async fn confirm(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(key): Path<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Confirmation>,
 ) -> ApiResult<Response> {
-    let v = trellis_app::incident::confirm(&s.app, &actor, &key, body.fixed, &body.comment).await?;
+    trellis_app::incident::handle(&s.app, &actor, &key).await?;
+    let version = if_match(&headers)?;
+    let v = trellis_app::incident::confirm(&s.app, &actor, &key, body.fixed, &body.comment, version).await?;
     Ok(incident_response(v))
 }

@@ -230,6 +230,7 @@ pub struct ConfirmForm {
     fixed: String,
     #[serde(default)]
     comment: String,
+    version: Option<i64>,
 }
 
 /// The customer's answer to a resolution, from the portal.
@@ -239,6 +240,7 @@ pub async fn confirm(
     Path(key): Path<String>,
     Form(f): Form<ConfirmForm>,
 ) -> UiResult {
-    let r = trellis_app::incident::confirm(&s.app, &actor, &key, f.fixed == "yes", &f.comment).await;
+    let r =
+        trellis_app::incident::confirm(&s.app, &actor, &key, f.fixed == "yes", &f.comment, f.version).await;
     done(&s, &actor, &key, r).await
 }

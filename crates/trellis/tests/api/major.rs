@@ -194,6 +194,12 @@ async fn a_major_incident_has_a_manager_a_communication_log_and_closes_only_afte
     let closing =
         t.post(&s.agent, &format!("/api/v1/incidents/{key}/transitions"), json!({"to": "closed"})).await;
     assert_eq!(problem(closing, StatusCode::CONFLICT).await["code"], "incident.major_review_required");
+    // The customer's confirmation is recorded; the incident waits for its review.
+    let confirm = format!("/api/v1/incidents/{key}/confirmation");
+    let confirmed = ok(t.post(&casey, &confirm, json!({"fixed": true})).await, "confirm").await;
+    assert_eq!(confirmed["status"], "resolved");
+    let comments = ok(t.get(&s.agent, &format!("/api/v1/incidents/{key}/comments")).await, "comments").await;
+    assert!(comments.to_string().contains("Confirmed: it is fixed."), "{comments}");
     problem(put(s.agent.clone(), body.clone()).await, StatusCode::FORBIDDEN).await;
     let missing = problem(
         put(s.manager.clone(), json!({"summary": "x", "cause": ""})).await,
@@ -296,6 +302,9 @@ async fn the_customer_confirms_a_resolution_or_reopens_it_with_a_reason() {
     move_to(&t, &s.agent, &key, json!({"to": "resolved", "resolution_code": "fixed"})).await;
 
     problem(t.post(&dana, &path, json!({"fixed": true})).await, StatusCode::NOT_FOUND).await;
+    // The answer is the customer's: staff close incidents themselves.
+    problem(t.post(&s.manager, &path, json!({"fixed": true})).await, StatusCode::FORBIDDEN).await;
+    problem(t.post(&t.admin_token, &path, json!({"fixed": true})).await, StatusCode::FORBIDDEN).await;
     let bad =
         problem(t.post(&casey, &path, json!({"fixed": false})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(bad["errors"][0]["field"], "comment");

@@ -81,6 +81,11 @@ async fn a_problem_raised_from_an_incident_becomes_a_known_error_offered_to_agen
     let known = ok(move_problem(&t, &s.agent, &key, "known_error").await, "known error").await;
     assert_eq!(known["status"], "known_error");
     assert!(known["root_cause_at"].is_string());
+    // A known error keeps the workaround agents are offered.
+    let cleared =
+        problem(patch(&t, &s.agent, &key, json!({"workaround": ""})).await, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    assert_eq!(cleared["errors"][0]["field"], "workaround");
 
     // Offered while logging a new incident on the same service, or by words of its title.
     let offered =
