@@ -125,6 +125,58 @@ pub(crate) fn expect_version(current: i64, expected: Option<i64>) -> Result<(), 
     }
 }
 
+/// A record row that is saved as a new version by a conditional UPDATE.
+pub(crate) trait Versioned {
+    const KIND: RecordKind;
+    fn id(&self) -> Uuid;
+    /// Sets the new version and the instant it was written.
+    fn stamp(&mut self, version: i64, updated_at: i64);
+    /// The conditional UPDATE: one row while the stored version is still `expected_version`.
+    fn update(&self, expected_version: i64) -> trellis_store::Sql;
+}
+
+/// Saves `next` as the version after `expected_version` and journals `changes` with it, in one
+/// transaction; a lost race is a version mismatch. Returns the record's id.
+pub(crate) async fn save_version<R: Versioned>(
+    app: &crate::App,
+    actor: &Actor,
+    mut next: R,
+    expected_version: i64,
+    action: JournalAction,
+    changes: &Changes,
+) -> Result<Uuid, AppError> {
+    let now = app.now();
+    next.stamp(expected_version + 1, trellis_store::micros(now));
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let saved = c.execute(next.update(expected_version)).await? == 1;
+    journal_saved(&mut c, saved, R::KIND, next.id(), expected_version + 1, actor, now, action, &changes.0)
+        .await?;
+    tx.commit().await?;
+    Ok(next.id())
+}
+
+/// Implements [`Versioned`] for a store row with `id`, `version` and `updated_at` fields whose
+/// store module has `update(row, expected_version) -> Sql`.
+macro_rules! versioned {
+    ($row:ty, $kind:expr, $update:path) => {
+        impl $crate::record::Versioned for $row {
+            const KIND: trellis_domain::record::RecordKind = $kind;
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+            fn stamp(&mut self, version: i64, updated_at: i64) {
+                self.version = version;
+                self.updated_at = updated_at;
+            }
+            fn update(&self, expected_version: i64) -> trellis_store::Sql {
+                $update(self, expected_version)
+            }
+        }
+    };
+}
+pub(crate) use versioned;
+
 /// After a conditional UPDATE: journals the change if it was saved, or reports the lost race.
 #[expect(clippy::too_many_arguments, reason = "a journalled save is exactly these facts")]
 pub(crate) async fn journal_saved(

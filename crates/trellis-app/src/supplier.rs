@@ -185,32 +185,16 @@ pub async fn update(
 async fn save(
     app: &App,
     actor: &Actor,
-    mut next: SupplierRow,
+    next: SupplierRow,
     expected_version: i64,
     action: JournalAction,
     changes: &Changes,
 ) -> Result<SupplierView, AppError> {
-    let now = app.now();
-    next.version = expected_version + 1;
-    next.updated_at = micros(now);
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    let saved = store::update(&mut c, &next, expected_version).await?;
-    record::journal_saved(
-        &mut c,
-        saved,
-        RecordKind::Supplier,
-        next.id,
-        next.version,
-        actor,
-        now,
-        action,
-        &changes.0,
-    )
-    .await?;
-    tx.commit().await?;
-    get(app, actor, &next.id.to_string()).await
+    let id = record::save_version(app, actor, next, expected_version, action, changes).await?;
+    get(app, actor, &id.to_string()).await
 }
+
+record::versioned!(SupplierRow, RecordKind::Supplier, store::update);
 
 pub async fn transition(
     app: &App,

@@ -67,10 +67,10 @@ pub async fn get(c: &mut Conn<'_>, key: &RecordKey) -> Result<Option<ComplaintVi
     c.opt(by_key(VIEW_SELECT, "m", key)).await
 }
 
-pub async fn update(c: &mut Conn<'_>, r: &ComplaintRow, expected_version: i64) -> Result<bool, StoreError> {
-    let n = c
-        .execute(
-            Sql::new(
+/// The conditional UPDATE of the editable fields and the new version: one row while the stored
+/// version is still `expected_version`, none when another writer got there first.
+pub fn update(r: &ComplaintRow, expected_version: i64) -> Sql {
+    Sql::new(
                 "UPDATE complaints SET title = $1, description = $2, status = $3, customer_id = $4, \
                  service_id = $5, owner_id = $6, outcome = $7, escalated = $8, version = $9, updated_at = $10 \
                  WHERE id = $11 AND version = $12",
@@ -86,10 +86,7 @@ pub async fn update(c: &mut Conn<'_>, r: &ComplaintRow, expected_version: i64) -
             .bind(r.version)
             .bind(r.updated_at)
             .bind(r.id)
-            .bind(expected_version),
-        )
-        .await?;
-    Ok(n == 1)
+            .bind(expected_version)
 }
 
 #[derive(Debug, Clone, Default)]

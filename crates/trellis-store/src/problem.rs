@@ -86,34 +86,31 @@ pub async fn get(c: &mut Conn<'_>, key: &RecordKey) -> Result<Option<ProblemView
     c.opt(by_key(VIEW_SELECT, "p", key)).await
 }
 
-pub async fn update(c: &mut Conn<'_>, r: &ProblemRow, expected_version: i64) -> Result<bool, StoreError> {
-    let n = c
-        .execute(
-            Sql::new(
-                "UPDATE problems SET title = $1, description = $2, status = $3, service_id = $4, ci_id = $5, \
+/// The conditional UPDATE of the editable fields and the new version: one row while the stored
+/// version is still `expected_version`, none when another writer got there first.
+pub fn update(r: &ProblemRow, expected_version: i64) -> Sql {
+    Sql::new(
+        "UPDATE problems SET title = $1, description = $2, status = $3, service_id = $4, ci_id = $5, \
                  team_id = $6, assignee_id = $7, priority = $8, root_cause = $9, workaround = $10, \
                  resolution = $11, root_cause_at = $12, version = $13, updated_at = $14 \
                  WHERE id = $15 AND version = $16",
-            )
-            .bind(&r.title)
-            .bind(&r.description)
-            .bind(&r.status)
-            .bind(r.service_id)
-            .bind(r.ci_id)
-            .bind(r.team_id)
-            .bind(r.assignee_id)
-            .bind(&r.priority)
-            .bind(&r.root_cause)
-            .bind(&r.workaround)
-            .bind(&r.resolution)
-            .bind(r.root_cause_at)
-            .bind(r.version)
-            .bind(r.updated_at)
-            .bind(r.id)
-            .bind(expected_version),
-        )
-        .await?;
-    Ok(n == 1)
+    )
+    .bind(&r.title)
+    .bind(&r.description)
+    .bind(&r.status)
+    .bind(r.service_id)
+    .bind(r.ci_id)
+    .bind(r.team_id)
+    .bind(r.assignee_id)
+    .bind(&r.priority)
+    .bind(&r.root_cause)
+    .bind(&r.workaround)
+    .bind(&r.resolution)
+    .bind(r.root_cause_at)
+    .bind(r.version)
+    .bind(r.updated_at)
+    .bind(r.id)
+    .bind(expected_version)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -54,26 +54,23 @@ pub async fn get(c: &mut Conn<'_>, key: &RecordKey) -> Result<Option<SupplierVie
     c.opt(by_key(VIEW_SELECT, "p", key)).await
 }
 
-pub async fn update(c: &mut Conn<'_>, r: &SupplierRow, expected_version: i64) -> Result<bool, StoreError> {
-    let n = c
-        .execute(
-            Sql::new(
-                "UPDATE suppliers SET name = $1, description = $2, supplier_type = $3, status = $4, contact = $5, \
+/// The conditional UPDATE of the editable fields and the new version: one row while the stored
+/// version is still `expected_version`, none when another writer got there first.
+pub fn update(r: &SupplierRow, expected_version: i64) -> Sql {
+    Sql::new(
+        "UPDATE suppliers SET name = $1, description = $2, supplier_type = $3, status = $4, contact = $5, \
                  owner_id = $6, version = $7, updated_at = $8 WHERE id = $9 AND version = $10",
-            )
-            .bind(&r.name)
-            .bind(&r.description)
-            .bind(&r.supplier_type)
-            .bind(&r.status)
-            .bind(&r.contact)
-            .bind(r.owner_id)
-            .bind(r.version)
-            .bind(r.updated_at)
-            .bind(r.id)
-            .bind(expected_version),
-        )
-        .await?;
-    Ok(n == 1)
+    )
+    .bind(&r.name)
+    .bind(&r.description)
+    .bind(&r.supplier_type)
+    .bind(&r.status)
+    .bind(&r.contact)
+    .bind(r.owner_id)
+    .bind(r.version)
+    .bind(r.updated_at)
+    .bind(r.id)
+    .bind(expected_version)
 }
 
 #[derive(Debug, Clone, Default)]
