@@ -256,6 +256,7 @@ pub async fn record_review(
     actor: &Actor,
     key: &str,
     input: ReviewInput,
+    expected_version: Option<i64>,
 ) -> Result<ReviewView, AppError> {
     let h = resolve(app, actor, RecordKind::Incident, key).await?;
     actor.require(Action::MajorIncidentReview)?;
@@ -269,6 +270,7 @@ pub async fn record_review(
         actions: errors.text("actions", input.actions.trim(), REVIEW_FIELD_MAX),
         reviewer_id: actor.journal_id(),
         reviewed_at: micros(app.now()),
+        version: 0,
     };
     errors.into_result()?;
     let now = app.now();
@@ -287,22 +289,23 @@ pub async fn record_review(
             format!("{} is reviewed once it is resolved (it is {})", v.row.reference, v.row.status),
         ));
     }
+    // 0 while none is recorded; the caller's version, when sent, must be the stored one.
+    let stored = major_store::review(&mut c, v.row.id).await?.map_or(0, |r| r.row.version);
+    if expected_version.is_some_and(|e| e != stored) {
+        return Err(AppError::VersionMismatch { current: stored });
+    }
+    let row = ReviewRow { version: stored + 1, ..row };
     let text = [&row.summary, &row.cause, &row.went_well, &row.went_wrong, &row.actions]
         .map(String::as_str)
         .join("\n\u{1e}\n");
     let change =
         Change::new("major_review", (), json!({"sha256": hex::encode(Sha256::digest(text.as_bytes()))}));
-    journal::record_with(
-        &mut c,
-        vec![major_store::upsert_review(&row)],
-        RecordKind::Incident,
-        v.row.id,
-        actor,
-        now,
-        JournalAction::Updated,
-        &[change],
-    )
-    .await?;
+    if c.execute(major_store::write_review(&row)).await? != 1 {
+        let now_current = major_store::review(&mut c, v.row.id).await?.map_or(0, |r| r.row.version);
+        return Err(AppError::VersionMismatch { current: now_current });
+    }
+    journal::record(&mut c, RecordKind::Incident, v.row.id, actor, now, JournalAction::Updated, &[change])
+        .await?;
     tx.commit().await?;
     major_store::review(&mut app.db.read(), h.id).await?.ok_or(AppError::NotFound)
 }

@@ -36,8 +36,9 @@ impl Lifecycle for ProblemStatus {
     fn allowed_transitions(self) -> &'static [ProblemStatus] {
         use ProblemStatus::*;
         match self {
-            New => &[Investigating],
-            Investigating => &[KnownError, Resolved],
+            // Closed straight away: a duplicate, or raised by mistake (the resolution says which).
+            New => &[Investigating, Closed],
+            Investigating => &[KnownError, Resolved, Closed],
             KnownError => &[Investigating, Resolved],
             Resolved => &[Investigating, Closed],
             Closed => &[],
@@ -63,6 +64,10 @@ pub fn ready_for(
         ProblemStatus::Resolved if resolution.trim().is_empty() => {
             Err(("resolution", "record how the cause was removed (e.g. the change) before resolving"))
         }
+        ProblemStatus::Closed if resolution.trim().is_empty() => Err((
+            "resolution",
+            "say how it ended (resolved by a change, a duplicate, raised by mistake) before closing",
+        )),
         _ => Ok(()),
     }
 }
@@ -88,5 +93,7 @@ mod tests {
         assert_eq!(ready_for(ProblemStatus::Resolved, "leak", "", "").map_err(|e| e.0), Err("resolution"));
         assert!(ready_for(ProblemStatus::Resolved, "", "", "CHG-000012 patched the driver").is_ok());
         assert!(ready_for(ProblemStatus::Investigating, "", "", "").is_ok());
+        assert_eq!(ready_for(ProblemStatus::Closed, "", "", " ").map_err(|e| e.0), Err("resolution"));
+        assert!(ready_for(ProblemStatus::Closed, "", "", "Duplicate of PRB-000003").is_ok());
     }
 }

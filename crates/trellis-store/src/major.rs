@@ -72,6 +72,7 @@ pub struct ReviewRow {
     pub actions: String,
     pub reviewer_id: Option<Uuid>,
     pub reviewed_at: i64,
+    pub version: i64,
 }
 
 /// A review with its reviewer's name.
@@ -82,31 +83,36 @@ pub struct ReviewView {
     pub reviewer_name: Option<String>,
 }
 
-/// Records the review, or replaces the one recorded (a review may be corrected until the
-/// incident closes; the journal keeps each version's digest).
-pub fn upsert_review(r: &ReviewRow) -> Sql {
-    Sql::new(
+/// Records the first review (`r.version` 1) or replaces version `r.version - 1`; the statement
+/// changes no row when someone else wrote first. A review may be corrected until the incident
+/// closes; the journal keeps each version's digest.
+pub fn write_review(r: &ReviewRow) -> Sql {
+    let sql = if r.version == 1 {
         "INSERT INTO major_incident_reviews (incident_id, summary, cause, went_well, went_wrong, actions, \
-         reviewer_id, reviewed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (incident_id) DO UPDATE SET summary = excluded.summary, cause = excluded.cause, \
-         went_well = excluded.went_well, went_wrong = excluded.went_wrong, actions = excluded.actions, \
-         reviewer_id = excluded.reviewer_id, reviewed_at = excluded.reviewed_at",
-    )
-    .bind(r.incident_id)
-    .bind(r.summary.clone())
-    .bind(r.cause.clone())
-    .bind(r.went_well.clone())
-    .bind(r.went_wrong.clone())
-    .bind(r.actions.clone())
-    .bind(r.reviewer_id)
-    .bind(r.reviewed_at)
+         reviewer_id, reviewed_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (incident_id) DO NOTHING"
+    } else {
+        "UPDATE major_incident_reviews SET summary = $2, cause = $3, went_well = $4, went_wrong = $5, \
+         actions = $6, reviewer_id = $7, reviewed_at = $8, version = $9 \
+         WHERE incident_id = $1 AND version = $9 - 1"
+    };
+    Sql::new(sql)
+        .bind(r.incident_id)
+        .bind(r.summary.clone())
+        .bind(r.cause.clone())
+        .bind(r.went_well.clone())
+        .bind(r.went_wrong.clone())
+        .bind(r.actions.clone())
+        .bind(r.reviewer_id)
+        .bind(r.reviewed_at)
+        .bind(r.version)
 }
 
 pub async fn review(c: &mut Conn<'_>, incident_id: Uuid) -> Result<Option<ReviewView>, StoreError> {
     c.opt(
         Sql::new(
             "SELECT r.incident_id, r.summary, r.cause, r.went_well, r.went_wrong, r.actions, r.reviewer_id, \
-             r.reviewed_at, u.display_name AS reviewer_name FROM major_incident_reviews r \
+             r.reviewed_at, r.version, u.display_name AS reviewer_name FROM major_incident_reviews r \
              LEFT JOIN users u ON u.id = r.reviewer_id WHERE r.incident_id = $1",
         )
         .bind(incident_id),

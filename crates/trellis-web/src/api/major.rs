@@ -175,6 +175,8 @@ pub struct MajorReview {
     pub body: ReviewBody,
     pub reviewer: Option<String>,
     pub reviewed_at: String,
+    /// Send it back in `If-Match` to correct the review.
+    pub version: i64,
 }
 
 impl From<MajorReviewView> for MajorReview {
@@ -189,6 +191,7 @@ impl From<MajorReviewView> for MajorReview {
             },
             reviewer: v.reviewer_name,
             reviewed_at: rfc3339(v.row.reviewed_at),
+            version: v.row.version,
         }
     }
 }
@@ -196,31 +199,37 @@ impl From<MajorReviewView> for MajorReview {
 /// The review of a major incident
 #[utoipa::path(operation_id = "major_incident_review", get, path = "/api/v1/incidents/{key}/major-review", tag = "incidents",
     params(("key" = String, Path, description = "Reference or id")),
-    responses((status = 200, body = MajorReview), (status = 404, body = Problem)))]
+    responses((status = 200, body = MajorReview, headers(("ETag" = String))), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
 pub async fn review(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(key): Path<String>,
-) -> ApiResult<axum::Json<MajorReview>> {
+) -> ApiResult<Response> {
     let r = app::review(&s.app, &actor, &key).await?.ok_or(trellis_app::AppError::NotFound)?;
-    Ok(axum::Json(r.into()))
+    Ok(with_etag(r.row.version, axum::Json(MajorReview::from(r))))
 }
 
 /// Record the review of a major incident
 ///
 /// Managers only, once the incident is resolved (409 `incident.review_too_early`); it may be
-/// corrected until the incident closes. A major incident cannot close without it (409
-/// `incident.major_review_required`).
+/// corrected until the incident closes: `If-Match` with the version read (`"0"` for the first)
+/// keeps two managers from overwriting each other (412 when stale; optional). A major incident
+/// cannot close without it (409 `incident.major_review_required`).
 #[utoipa::path(operation_id = "record_major_incident_review", put, path = "/api/v1/incidents/{key}/major-review", tag = "incidents",
     request_body = ReviewBody, params(("key" = String, Path, description = "Reference or id")),
-    responses((status = 200, body = MajorReview), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = MajorReview, headers(("ETag" = String))), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn record_review(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(key): Path<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<ReviewBody>,
-) -> ApiResult<axum::Json<MajorReview>> {
+) -> ApiResult<Response> {
+    trellis_app::incident::handle(&s.app, &actor, &key).await?;
+    let version = if_match(&headers)?;
     let input = app::ReviewInput {
         summary: body.summary,
         cause: body.cause,
@@ -228,7 +237,8 @@ pub async fn record_review(
         went_wrong: body.went_wrong,
         actions: body.actions,
     };
-    Ok(axum::Json(app::record_review(&s.app, &actor, &key, input).await?.into()))
+    let r = app::record_review(&s.app, &actor, &key, input, version).await?;
+    Ok(with_etag(r.row.version, axum::Json(MajorReview::from(r))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

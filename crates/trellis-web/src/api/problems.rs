@@ -280,8 +280,9 @@ pub async fn update(
 /// Move a problem through its lifecycle
 ///
 /// new → investigating → known_error → resolved → closed (investigating may resolve directly; a
-/// known error or a resolution that did not hold goes back to investigating). A known error
-/// needs `root_cause` and `workaround`; resolving needs `resolution` (422 naming the field).
+/// known error or a resolution that did not hold goes back to investigating; a duplicate or a
+/// problem raised by mistake closes from new or investigating). A known error needs `root_cause`
+/// and `workaround`; resolving and closing need `resolution` (422 naming the field).
 #[utoipa::path(operation_id = "transition_problem", post, path = "/api/v1/problems/{key}/transitions", tag = "problems",
     request_body = super::dto::Transition, params(("key" = String, Path, description = "Reference or id")),
     responses((status = 200, body = Problem), (status = 404, body = ProblemJson), (status = 409, body = ProblemJson),

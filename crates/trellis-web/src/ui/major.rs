@@ -32,6 +32,7 @@ pub struct Review {
     pub actions: String,
     pub by: String,
     pub at: String,
+    pub version: i64,
 }
 
 /// What the incident page shows of escalation and major-incident handling.
@@ -95,6 +96,7 @@ pub async fn panel(s: &AppState, actor: &Actor, v: &IncidentView) -> Result<Pane
             actions: r.row.actions,
             by: r.reviewer_name.unwrap_or_default(),
             at: short_time(r.row.reviewed_at),
+            version: r.row.version,
         });
         (comms, review)
     } else {
@@ -205,6 +207,7 @@ pub struct ReviewForm {
     went_wrong: String,
     #[serde(default)]
     actions: String,
+    version: Option<i64>,
 }
 
 pub async fn review(
@@ -220,7 +223,7 @@ pub async fn review(
         went_wrong: f.went_wrong,
         actions: f.actions,
     };
-    let r = app::record_review(&s.app, &actor, &key, input).await;
+    let r = app::record_review(&s.app, &actor, &key, input, f.version).await;
     done(&s, &actor, &key, r).await
 }
 

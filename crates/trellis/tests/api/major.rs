@@ -212,6 +212,19 @@ async fn a_major_incident_has_a_manager_a_communication_log_and_closes_only_afte
     assert_eq!(r.status(), StatusCode::OK);
     let recorded = ok(t.get(&s.agent, &review).await, "review").await;
     assert_eq!(recorded["cause"], "A carrier line card failed");
+    assert_eq!(recorded["version"], 1);
+    // A correction made from a stale read is refused, not silently overwriting the other's.
+    let stale = t
+        .client
+        .put(t.at(&review))
+        .bearer_auth(&s.manager)
+        .header("if-match", "\"0\"")
+        .json(&json!({"summary": "x", "cause": "y"}))
+        .send()
+        .await
+        .expect("put");
+    problem(stale, StatusCode::PRECONDITION_FAILED).await;
+    assert_eq!(ok(t.get(&s.agent, &review).await, "review").await["cause"], "A carrier line card failed");
     assert_eq!(recorded["reviewer"], "morgan@provider.example");
     // The review is the provider's own account.
     problem(t.get(&casey, &review).await, StatusCode::FORBIDDEN).await;

@@ -177,6 +177,17 @@ async fn recurring_incidents_on_a_ci_suggest_a_problem_and_one_without_a_root_ca
         bad["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("f")).collect();
     assert_eq!(fields, ["priority", "title"]);
 
+    // One raised by mistake closes at once, saying why.
+    let dup =
+        ok(t.post(&s.agent, "/api/v1/problems", json!({"title": "Relay slow (duplicate)"})).await, "dup")
+            .await;
+    let dup = dup["ref"].as_str().expect("ref").to_owned();
+    let why =
+        problem(move_problem(&t, &s.agent, &dup, "closed").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(why["errors"][0]["field"], "resolution");
+    patch(&t, &s.agent, &dup, json!({"resolution": format!("Duplicate of {key}")})).await;
+    assert_eq!(ok(move_problem(&t, &s.agent, &dup, "closed").await, "close").await["status"], "closed");
+
     // 31 days on, still without a root cause: flagged (the default is 30 days) ...
     t.clock.advance(jiff::SignedDuration::from_hours(24 * 31));
     let p = ok(t.get(&s.agent, &format!("/api/v1/problems/{key}")).await, "problem").await;
