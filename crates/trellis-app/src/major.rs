@@ -41,14 +41,6 @@ async fn current(
     Ok(v)
 }
 
-fn required_text(errors: &mut ValidationErrors, field: &str, value: &str, max: usize) -> String {
-    let v = errors.text(field, value.trim(), max);
-    if v.is_empty() {
-        errors.add(field, "is required");
-    }
-    v
-}
-
 fn is_open(r: &IncidentRow) -> bool {
     IncidentStatus::parse(&r.status).is_some_and(IncidentStatus::is_open)
 }
@@ -65,7 +57,7 @@ pub async fn escalate(
     let h = resolve(app, actor, RecordKind::Incident, key).await?;
     actor.require(Action::IncidentEscalate)?;
     let mut errors = ValidationErrors::default();
-    let reason = required_text(&mut errors, "reason", reason, REASON_MAX);
+    let reason = errors.required_text("reason", reason, REASON_MAX);
     errors.into_result()?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -106,7 +98,7 @@ pub async fn declare(
     let h = resolve(app, actor, RecordKind::Incident, key).await?;
     actor.require(Action::IncidentEscalate)?;
     let mut errors = ValidationErrors::default();
-    let reason = required_text(&mut errors, "reason", reason, REASON_MAX);
+    let reason = errors.required_text("reason", reason, REASON_MAX);
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
@@ -180,7 +172,7 @@ pub async fn communicate(
     let mut errors = ValidationErrors::default();
     let audience = parse_named::<Audience>(&mut errors, "audience", &new.audience);
     let channel = parse_named::<Channel>(&mut errors, "channel", &new.channel);
-    let message = required_text(&mut errors, "message", &new.message, MESSAGE_MAX);
+    let message = errors.required_text("message", &new.message, MESSAGE_MAX);
     errors.into_result()?;
     let (Some(audience), Some(channel)) = (audience, channel) else {
         return Err(AppError::Internal("choices checked above".into()));
@@ -263,8 +255,8 @@ pub async fn record_review(
     let mut errors = ValidationErrors::default();
     let row = ReviewRow {
         incident_id: h.id,
-        summary: required_text(&mut errors, "summary", &input.summary, REVIEW_FIELD_MAX),
-        cause: required_text(&mut errors, "cause", &input.cause, REVIEW_FIELD_MAX),
+        summary: errors.required_text("summary", &input.summary, REVIEW_FIELD_MAX),
+        cause: errors.required_text("cause", &input.cause, REVIEW_FIELD_MAX),
         went_well: errors.text("went_well", input.went_well.trim(), REVIEW_FIELD_MAX),
         went_wrong: errors.text("went_wrong", input.went_wrong.trim(), REVIEW_FIELD_MAX),
         actions: errors.text("actions", input.actions.trim(), REVIEW_FIELD_MAX),

@@ -107,10 +107,7 @@ pub async fn add_comment(
     actor.require(if public { Action::CommentPublic } else { Action::CommentInternal })?;
     require_discuss(actor, record)?;
     let mut errors = ValidationErrors::default();
-    if body.trim().is_empty() {
-        errors.add("body", "is required");
-    }
-    let body = errors.text("body", body.trim(), COMMENT_MAX);
+    let body = errors.required_text("body", body, COMMENT_MAX);
     errors.into_result()?;
     let now = app.now();
     let mut tx = app.db.begin().await?;

@@ -46,6 +46,15 @@ impl ValidationErrors {
         v.to_owned()
     }
 
+    /// Checks a required multi-line text: trimmed, not empty, at most `max` characters.
+    pub fn required_text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let v = self.text(field, value.trim(), max);
+        if v.is_empty() {
+            self.add(field, "is required");
+        }
+        v
+    }
+
     /// Checks a multi-line text: at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         if value.chars().count() > max {

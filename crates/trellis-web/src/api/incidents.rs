@@ -15,6 +15,12 @@ use trellis_app::views::{Cursor, Filter, Sort};
 use trellis_domain::record::RecordKind;
 use uuid::Uuid;
 
+/// An incident with its `ETag`.
+pub fn incident_response(v: trellis_app::views::IncidentView) -> Response {
+    let version = v.row.version;
+    with_etag(version, axum::Json(Incident::from(v)))
+}
+
 pub fn encode_cursor(c: Cursor) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}.{}", c.key, c.id))
 }
@@ -139,8 +145,7 @@ pub async fn get(
     Path(key): Path<String>,
 ) -> ApiResult<Response> {
     let v = app::get(&s.app, &actor, &key).await?;
-    let version = v.row.version;
-    Ok(with_etag(version, axum::Json(Incident::from(v))))
+    Ok(incident_response(v))
 }
 
 /// Update an incident
@@ -174,8 +179,7 @@ pub async fn update(
         urgency: body.urgency,
     };
     let v = app::update(&s.app, &actor, &key, version, patch).await?;
-    let version = v.row.version;
-    Ok(with_etag(version, axum::Json(Incident::from(v))))
+    Ok(incident_response(v))
 }
 
 /// Move an incident through its lifecycle
@@ -203,8 +207,7 @@ pub async fn transition(
         resolution_notes: body.resolution_notes,
     };
     let v = app::transition(&s.app, &actor, &key, m, if_match(&headers)?).await?;
-    let version = v.row.version;
-    Ok(with_etag(version, axum::Json(Incident::from(v))))
+    Ok(incident_response(v))
 }
 
 crate::platform_routes!(

@@ -2,6 +2,7 @@
 //! hierarchical escalation and major incidents.
 
 use super::dto::{Incident, rfc3339};
+use super::incidents::incident_response;
 use super::with_etag;
 use crate::extract::{ApiActor, ApiJson, if_match};
 use crate::problem::{ApiResult, Problem};
@@ -20,11 +21,6 @@ use uuid::Uuid;
 #[schema(example = json!({"reason": "Third reassignment and still no diagnosis."}))]
 pub struct Escalation {
     pub reason: String,
-}
-
-fn incident_response(v: trellis_app::views::IncidentView) -> Response {
-    let version = v.row.version;
-    with_etag(version, axum::Json(Incident::from(v)))
 }
 
 /// Escalate an incident to management
