@@ -164,6 +164,7 @@ test("a customer sees only the services they receive and lodges a complaint", as
   const page = await session(t);
   await login(page, "carlos@contoso.example", DEMO_PASSWORD);
   await page.getByRole("link", { name: "Services" }).click();
+  await page.waitForURL(/\/services$/);
   const names = await page.locator("table.list tbody td:nth-child(2)").allTextContents();
   assert.deepEqual(names.sort(), ["Managed e-mail", "Transport management"]);
   await page.getByRole("link", { name: "Complaints" }).click();
@@ -223,4 +224,40 @@ test("an incident's SLA clocks are shown, each with its explanation", async (t) 
   await page.getByText(/^Explain .* resolution/).first().click();
   await page.locator("details[open]").getByText("counted: working time").first().waitFor();
   await page.screenshot({ path: `${SHOTS}/incident-sla.png`, fullPage: true });
+});
+
+test("a customer orders from the catalogue, a manager approves, the service desk fulfils it", async (t) => {
+  const page = await session(t);
+  await login(page, "nina@northwind.example", DEMO_PASSWORD);
+  await page.getByRole("link", { name: "Requests" }).click();
+  await page.getByRole("link", { name: "Request something" }).click();
+  await page.getByRole("link", { name: "New mailbox" }).click();
+  await page.getByLabel("Display name").fill("Lena Vogel");
+  await page.getByLabel("Mailbox size").selectOption("10 GB");
+  await page.getByRole("button", { name: "Submit request" }).click();
+  await page.getByRole("heading", { name: "New mailbox" }).waitFor();
+  const reference = (await page.locator(".recordhead .ref").innerText()).trim();
+  assert.match(reference, /^REQ-\d{6}$/);
+  assert.ok(await page.getByText("Awaiting approval").first().isVisible());
+  assert.ok((await page.getByRole("table", { name: "Answers" }).innerText()).includes("Lena Vogel"));
+  await logout(page);
+
+  await login(page, "morgan.manager@demo.trellis", DEMO_PASSWORD);
+  await page.goto(`${BASE}/approvals`);
+  await page.getByRole("link", { name: reference }).click();
+  await page.getByRole("button", { name: "Approve" }).click();
+  await page.getByText("In fulfilment").first().waitFor();
+  await logout(page);
+
+  await login(page, "alex.agent@demo.trellis", DEMO_PASSWORD);
+  await page.goto(`${BASE}/fulfilment-tasks?mine=&team=`);
+  await page.getByRole("link", { name: reference }).first().click();
+  const tasks = page.getByRole("table", { name: "Tasks" });
+  for (const title of ["Create the mailbox and its archive", "Send the sign-in details to the requester"]) {
+    await tasks.getByLabel(`What was done for ${title}`).fill("Done as asked");
+    await tasks.locator("tr", { hasText: title }).getByRole("button", { name: "Done" }).click();
+    await page.waitForLoadState("networkidle");
+  }
+  await page.locator(".recordhead").getByText("Fulfilled").waitFor();
+  await page.screenshot({ path: `${SHOTS}/service-request.png`, fullPage: true });
 });

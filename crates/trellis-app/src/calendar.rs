@@ -227,6 +227,7 @@ pub async fn update(
         };
         c.execute(store::insert_version(&next)).await?;
         crate::sla::calendar_changed(&mut c, id, now).await?;
+        crate::service_request::calendar_changed(&mut c, id).await?;
     }
     tx.commit().await?;
     get(app, actor, id).await

@@ -57,6 +57,7 @@ impl AppError {
                 RecordKind::Agreement => "agreement.invalid_transition",
                 RecordKind::Supplier => "supplier.invalid_transition",
                 RecordKind::Problem => "problem.invalid_transition",
+                RecordKind::ServiceRequest => "service_request.invalid_transition",
             },
             AppError::VersionMismatch { .. } => "record.version_mismatch",
             AppError::Conflict { code, .. } => code,

@@ -23,6 +23,7 @@ pub mod problem;
 mod record;
 pub mod review;
 pub mod service;
+pub mod service_request;
 pub mod settings;
 pub mod sla;
 pub mod supplier;
@@ -184,6 +185,9 @@ pub mod views {
     pub use trellis_store::problem::{Filter as ProblemFilter, ProblemView};
     pub use trellis_store::review::ReviewView;
     pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};
+    pub use trellis_store::service_request::{
+        ApprovalView, Filter as RequestFilter, RequestView, TaskFilter, TaskView,
+    };
     pub use trellis_store::supplier::{DisputeView, Filter as SupplierFilter, SupplierView};
     pub use trellis_store::survey::{ScheduleView, ScoreRow, SurveyView};
     pub use trellis_store::{from_micros, micros};

@@ -10,7 +10,10 @@ use trellis_domain::access::Action;
 use trellis_domain::ci::AttributeDef;
 use trellis_domain::journal::{Change, JournalAction};
 use trellis_domain::lifecycle::parse_named;
-use trellis_domain::offering::{ApprovalPolicy, NAME_MAX, OfferingStatus, TEXT_MAX, validate_definition};
+use trellis_domain::offering::{
+    ApprovalPolicy, ApproverRule, NAME_MAX, OfferingStatus, TEXT_MAX, TaskTemplate, validate_definition,
+    validate_workflow,
+};
 use trellis_domain::record::RecordKind;
 use trellis_domain::validation::ValidationErrors;
 use trellis_store::offering::{self as store, DefinitionRow, OfferingRow};
@@ -25,6 +28,10 @@ pub struct Definition {
     pub description: String,
     pub form: Vec<AttributeDef>,
     pub approval: String,
+    /// Who approves, in order (empty when no approval is needed).
+    pub approvers: Vec<ApproverRule>,
+    /// The fulfilment tasks every approved request gets.
+    pub tasks: Vec<TaskTemplate>,
     pub fulfilment_minutes: Option<i64>,
     pub calendar_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
@@ -53,20 +60,34 @@ pub struct OfferingInput {
     pub description: String,
     pub form: Vec<AttributeDef>,
     pub approval: String,
+    pub approvers: Vec<ApproverRule>,
+    pub tasks: Vec<TaskTemplate>,
     pub fulfilment_minutes: Option<i64>,
     pub calendar_id: Option<Uuid>,
 }
 
-fn parse_definition(d: DefinitionRow) -> Result<Definition, AppError> {
-    let form = serde_json::from_str(&d.form).map_err(|e| {
-        AppError::Internal(format!("stored form of offering {} v{}: {e}", d.offering_id, d.version))
-    })?;
+fn stored_json<T: serde::de::DeserializeOwned>(
+    d: &DefinitionRow,
+    what: &str,
+    text: &str,
+) -> Result<T, AppError> {
+    serde_json::from_str(text).map_err(|e| {
+        AppError::Internal(format!("stored {what} of offering {} v{}: {e}", d.offering_id, d.version))
+    })
+}
+
+pub(crate) fn parse_definition(d: DefinitionRow) -> Result<Definition, AppError> {
+    let form = stored_json(&d, "form", &d.form)?;
+    let approvers = stored_json(&d, "approvers", &d.approvers)?;
+    let tasks = stored_json(&d, "tasks", &d.tasks)?;
     Ok(Definition {
         version: d.version,
         name: d.name,
         description: d.description,
         form,
         approval: d.approval,
+        approvers,
+        tasks,
         fulfilment_minutes: d.fulfilment_minutes,
         calendar_id: d.calendar_id,
         created_by: d.created_by,
@@ -135,6 +156,16 @@ async fn check(
     let description = errors.text("description", &input.description, TEXT_MAX);
     let approval = parse_named::<ApprovalPolicy>(&mut errors, "approval", &input.approval);
     validate_definition(&mut errors, &input.form, input.fulfilment_minutes, input.calendar_id.is_some());
+    validate_workflow(&mut errors, approval, &input.approvers, &input.tasks);
+    for (i, rule) in input.approvers.iter().enumerate() {
+        if let ApproverRule::User { user_id } = rule {
+            record::check_staff_user(c, &mut errors, &format!("approvers[{i}].user_id"), Some(*user_id))
+                .await?;
+        }
+    }
+    for (i, task) in input.tasks.iter().enumerate() {
+        record::check_team(c, &mut errors, &format!("tasks[{i}].team_id"), task.team_id).await?;
+    }
     if let Some(cal) = input.calendar_id
         && trellis_store::calendar::get(c, cal).await?.is_none()
     {
@@ -146,13 +177,19 @@ async fn check(
         version,
         name,
         description,
-        form: serde_json::to_string(&input.form).map_err(|e| AppError::Internal(e.to_string()))?,
+        form: to_json(&input.form)?,
         approval: approval.map_or_else(String::new, |a| a.as_str().to_owned()),
+        approvers: to_json(&input.approvers)?,
+        tasks: to_json(&input.tasks)?,
         fulfilment_minutes: input.fulfilment_minutes,
         calendar_id: input.calendar_id,
         created_by: actor.journal_id(),
         created_at: now,
     })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// Journals a change of an offering on its service's record.

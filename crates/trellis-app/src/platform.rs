@@ -53,6 +53,9 @@ pub async fn resolve(
         RecordKind::Problem => {
             crate::problem::get(app, actor, key).await.map(|v| crate::problem::handle_of(&v))
         }
+        RecordKind::ServiceRequest => {
+            crate::service_request::get(app, actor, key).await.map(|v| crate::service_request::handle_of(&v))
+        }
     }
 }
 

@@ -106,6 +106,17 @@ pub enum Action {
     AgreementManage,
     /// Change service-desk settings: the priority matrix, the reopen window.
     SettingsManage,
+    /// Read service requests (customers: their organisation's).
+    RequestRead,
+    /// Order from a request offering (customers: for themselves).
+    RequestCreate,
+    /// Cancel a request that is not yet fulfilled (customers: their organisation's).
+    RequestCancel,
+    /// Decide an approval step one is an approver of (staff; who may decide which step is the
+    /// offering's rule).
+    RequestApprove,
+    /// Work fulfilment tasks and move requests to fulfilled and closed.
+    RequestFulfil,
 }
 
 /// The role × action table.
@@ -143,6 +154,11 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ComplaintCreate
                 | ComplaintHandle
                 | AgreementRead
+                | RequestRead
+                | RequestCreate
+                | RequestCancel
+                | RequestApprove
+                | RequestFulfil
         ),
         Customer => matches!(
             action,
@@ -155,6 +171,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ServiceRead
                 | ComplaintRead
                 | ComplaintCreate
+                | RequestRead
+                | RequestCreate
+                | RequestCancel
         ),
         // Auditors read everything (internal notes included) and may hold API tokens, which
         // carry their read-only role.
@@ -171,6 +190,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ConfigurationRead
                 | ComplaintRead
                 | AgreementRead
+                | RequestRead
         ),
     }
 }

@@ -22,6 +22,7 @@ pub mod problem;
 pub mod record;
 pub mod review;
 pub mod service;
+pub mod service_request;
 pub mod sla;
 pub mod supplier;
 pub mod validation;

@@ -25,6 +25,15 @@ crate::named_enum! {
         MajorIncidentDeclared = ("major_incident.declared", "Major incident declared"),
         /// An update on a major incident for its customer: their portal users are told.
         MajorIncidentUpdate = ("major_incident.update", "Major incident update"),
+        /// A service request awaits someone's approval: each person who may decide the step now
+        /// due is told.
+        RequestApprovalNeeded = ("request.approval_needed", "Request awaiting approval"),
+        /// A service request was approved or rejected: the requester is told.
+        RequestDecided = ("request.decided", "Request approved or rejected"),
+        /// A fulfilment task was given to an agent, or to a team with nobody assigned.
+        RequestTaskAssigned = ("request.task_assigned", "Fulfilment task assigned"),
+        /// A service request was fulfilled: the requester is told.
+        RequestFulfilled = ("request.fulfilled", "Request fulfilled"),
     }
 }
 
@@ -85,6 +94,26 @@ impl NotificationKind {
                 "Hello {{ recipient.name }},\n\nAn update on {{ record.ref }} \"{{ record.title }}\":\n\n{{ message }}\n\n\
                  {{ record.url }}\n",
             ),
+            NotificationKind::RequestApprovalNeeded => (
+                "[{{ record.ref }}] Approval needed: {{ record.title }}",
+                "Hello {{ recipient.name }},\n\n{{ requester }} requested \"{{ record.title }}\" ({{ record.ref }}) \
+                 for {{ record.customer }}. It needs your approval:\n\n{{ record.url }}\n",
+            ),
+            NotificationKind::RequestDecided => (
+                "[{{ record.ref }}] Your request was {{ decision }}: {{ record.title }}",
+                "Hello {{ recipient.name }},\n\n{{ actor.name }} {{ decision }} your request {{ record.ref }} \
+                 \"{{ record.title }}\".{% if comment %}\n\n{{ comment }}{% endif %}\n\n{{ record.url }}\n",
+            ),
+            NotificationKind::RequestTaskAssigned => (
+                "[{{ record.ref }}] Task for {{ assigned_to }}: {{ task }}",
+                "Hello {{ recipient.name }},\n\n\"{{ task }}\" for {{ record.ref }} \"{{ record.title }}\" \
+                 ({{ record.customer }}) is assigned to {{ assigned_to }}.\n\n{{ record.url }}\n",
+            ),
+            NotificationKind::RequestFulfilled => (
+                "[{{ record.ref }}] Fulfilled: {{ record.title }}",
+                "Hello {{ recipient.name }},\n\nYour request {{ record.ref }} \"{{ record.title }}\" has been \
+                 fulfilled.\n\nIf something is missing, reply on the request:\n{{ record.url }}\n",
+            ),
         };
         Template { subject: subject.into(), body: body.into() }
     }
@@ -120,6 +149,12 @@ impl NotificationKind {
             NotificationKind::MajorIncidentUpdate => json!({
                 "message": "The carrier has found the fault and expects service back by 15:00."
             }),
+            NotificationKind::RequestApprovalNeeded => json!({"requester": "Casey Customer"}),
+            NotificationKind::RequestDecided => json!({"decision": "approved", "comment": "Budget agreed."}),
+            NotificationKind::RequestTaskAssigned => {
+                json!({"assigned_to": "Service desk", "task": "Image and ship the laptop"})
+            }
+            NotificationKind::RequestFulfilled => json!({}),
         };
         if let (Some(base), Value::Object(extra)) = (vars.as_object_mut(), extra) {
             base.extend(extra);

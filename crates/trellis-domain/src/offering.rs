@@ -4,6 +4,8 @@
 
 use crate::ci::{AttributeDef, validate_schema};
 use crate::validation::ValidationErrors;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 pub const NAME_MAX: usize = 200;
 pub const TEXT_MAX: usize = 20_000;
@@ -29,10 +31,81 @@ impl OfferingStatus {
 }
 
 crate::named_enum! {
+    /// How a request's approvers decide.
     pub enum ApprovalPolicy {
         None = ("none", "No approval needed"),
-        ServiceOwner = ("service_owner", "The service owner approves"),
-        Manager = ("manager", "A manager approves"),
+        /// Each approver in the order listed; any rejection rejects the request.
+        Sequence = ("sequence", "Each approver in turn"),
+        /// The first approver to answer decides.
+        AnyOf = ("any_of", "Any one approver"),
+    }
+}
+
+/// Who may decide one approval step. Resolved when the step is decided, so a service that
+/// changes owner meanwhile is approved by its new owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ApproverRule {
+    /// The owner of the offering's service.
+    ServiceOwner,
+    /// Any active manager.
+    Managers,
+    /// One named person (an active agent, manager or administrator).
+    User { user_id: Uuid },
+}
+
+impl ApproverRule {
+    /// The stored rule name (`service_owner`, `managers`, `user`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ApproverRule::ServiceOwner => "service_owner",
+            ApproverRule::Managers => "managers",
+            ApproverRule::User { .. } => "user",
+        }
+    }
+}
+
+/// A fulfilment task created for every approved request of the offering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskTemplate {
+    pub title: String,
+    #[serde(default)]
+    pub team_id: Option<Uuid>,
+}
+
+pub const APPROVERS_MAX: usize = 10;
+pub const TASKS_MAX: usize = 30;
+pub const TASK_TITLE_MAX: usize = 200;
+
+/// Checks that approvers are given exactly when the policy asks for them, and the task
+/// templates' titles. Errors name `approvers` and `tasks[i].title`.
+pub fn validate_workflow(
+    errors: &mut ValidationErrors,
+    policy: Option<ApprovalPolicy>,
+    approvers: &[ApproverRule],
+    tasks: &[TaskTemplate],
+) {
+    match policy {
+        Some(ApprovalPolicy::None) if !approvers.is_empty() => {
+            errors.add("approvers", "must be empty when no approval is needed");
+        }
+        Some(ApprovalPolicy::Sequence | ApprovalPolicy::AnyOf) if approvers.is_empty() => {
+            errors.add("approvers", "name at least one approver");
+        }
+        _ if approvers.len() > APPROVERS_MAX => {
+            errors.add("approvers", format!("at most {APPROVERS_MAX} approvers"));
+        }
+        _ => {}
+    }
+    if tasks.len() > TASKS_MAX {
+        errors.add("tasks", format!("at most {TASKS_MAX} tasks"));
+    }
+    for (i, t) in tasks.iter().enumerate() {
+        let n = t.title.trim().chars().count();
+        if n == 0 || n > TASK_TITLE_MAX {
+            errors.add(&format!("tasks[{i}].title"), format!("must be 1 to {TASK_TITLE_MAX} characters"));
+        }
     }
 }
 

@@ -16,10 +16,11 @@ pub enum RecordKind {
     Agreement,
     Supplier,
     Problem,
+    ServiceRequest,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::Incident,
         RecordKind::Service,
         RecordKind::ConfigurationItem,
@@ -27,6 +28,7 @@ impl RecordKind {
         RecordKind::Agreement,
         RecordKind::Supplier,
         RecordKind::Problem,
+        RecordKind::ServiceRequest,
     ];
 
     /// The prefix of the human reference, e.g. `INC` in `INC-000123`.
@@ -39,6 +41,7 @@ impl RecordKind {
             RecordKind::Agreement => "AGR",
             RecordKind::Supplier => "SUP",
             RecordKind::Problem => "PRB",
+            RecordKind::ServiceRequest => "REQ",
         }
     }
 
@@ -51,6 +54,7 @@ impl RecordKind {
             RecordKind::Agreement => "agreement",
             RecordKind::Supplier => "supplier",
             RecordKind::Problem => "problem",
+            RecordKind::ServiceRequest => "service_request",
         }
     }
 
@@ -64,6 +68,7 @@ impl RecordKind {
             RecordKind::Agreement => "agreement",
             RecordKind::Supplier => "supplier",
             RecordKind::Problem => "problem",
+            RecordKind::ServiceRequest => "service request",
         }
     }
 
@@ -77,6 +82,7 @@ impl RecordKind {
             RecordKind::Agreement => "agreements",
             RecordKind::Supplier => "suppliers",
             RecordKind::Problem => "problems",
+            RecordKind::ServiceRequest => "service-requests",
         }
     }
 

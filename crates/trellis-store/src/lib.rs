@@ -24,6 +24,7 @@ pub mod refs;
 pub mod review;
 pub mod schema;
 pub mod service;
+pub mod service_request;
 pub mod settings;
 pub mod sla;
 pub mod sqlite_writer;

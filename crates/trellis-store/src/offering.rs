@@ -23,6 +23,10 @@ pub struct DefinitionRow {
     /// JSON list of form fields.
     pub form: String,
     pub approval: String,
+    /// JSON list of approver rules (in order).
+    pub approvers: String,
+    /// JSON list of fulfilment task templates.
+    pub tasks: String,
     pub fulfilment_minutes: Option<i64>,
     pub calendar_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
@@ -30,7 +34,7 @@ pub struct DefinitionRow {
 }
 
 const COLS: &str = "id, service_id, status, current_definition, version, created_at, updated_at";
-const DEF_COLS: &str = "offering_id, version, name, description, form, approval, fulfilment_minutes, calendar_id, created_by, created_at";
+const DEF_COLS: &str = "offering_id, version, name, description, form, approval, approvers, tasks, fulfilment_minutes, calendar_id, created_by, created_at";
 
 pub fn insert(r: &OfferingRow) -> Sql {
     Sql::new(
@@ -48,8 +52,8 @@ pub fn insert(r: &OfferingRow) -> Sql {
 
 pub fn insert_definition(d: &DefinitionRow) -> Sql {
     Sql::new(
-        "INSERT INTO offering_versions (offering_id, version, name, description, form, approval, fulfilment_minutes, \
-         calendar_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO offering_versions (offering_id, version, name, description, form, approval, approvers, tasks, \
+         fulfilment_minutes, calendar_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(d.offering_id)
     .bind(d.version)
@@ -57,6 +61,8 @@ pub fn insert_definition(d: &DefinitionRow) -> Sql {
     .bind(&d.description)
     .bind(&d.form)
     .bind(&d.approval)
+    .bind(&d.approvers)
+    .bind(&d.tasks)
     .bind(d.fulfilment_minutes)
     .bind(d.calendar_id)
     .bind(d.created_by)
@@ -94,6 +100,19 @@ pub async fn definitions(c: &mut Conn<'_>, offering_id: Uuid) -> Result<Vec<Defi
     c.all(Sql::dynamic(
         format!("SELECT {DEF_COLS} FROM offering_versions WHERE offering_id = $1 ORDER BY version"),
         vec![offering_id.into()],
+    ))
+    .await
+}
+
+/// One definition version (what a request was ordered under).
+pub async fn definition(
+    c: &mut Conn<'_>,
+    offering_id: Uuid,
+    version: i64,
+) -> Result<Option<DefinitionRow>, StoreError> {
+    c.opt(Sql::dynamic(
+        format!("SELECT {DEF_COLS} FROM offering_versions WHERE offering_id = $1 AND version = $2"),
+        vec![offering_id.into(), version.into()],
     ))
     .await
 }

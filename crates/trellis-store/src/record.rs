@@ -16,6 +16,7 @@ pub fn table_of(kind: RecordKind) -> &'static str {
         RecordKind::Agreement => "agreements",
         RecordKind::Supplier => "suppliers",
         RecordKind::Problem => "problems",
+        RecordKind::ServiceRequest => "service_requests",
     }
 }
 

@@ -7,6 +7,7 @@ use trellis_app::identity::{self, NewContact, NewCustomer, NewTeam, NewUser};
 use trellis_app::incident::{self, NewIncident};
 use trellis_app::{Actor, App, AppError, auth, platform};
 use trellis_domain::journal::Channel;
+use uuid::Uuid;
 
 /// The password of every demo account (printed by `trellis demo`; demo data only).
 pub const DEMO_PASSWORD: &str = "trellis-demo-password";
@@ -266,6 +267,42 @@ pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
     }
     let ids: Vec<_> = customers.iter().map(|c| c.id).collect();
     let services = crate::demo_catalogue::load(app, &admin, &manager, &agents[0], &portal, &ids).await?;
-    crate::demo_agreements::load(app, &manager, &ids, teams[1].id, &services).await?;
+    let team_ids: Vec<Uuid> = teams.iter().map(|t| t.id).collect();
+    let mailbox = crate::demo_agreements::load(app, &manager, &ids, &team_ids, &services).await?;
+    demo_requests(app, &manager, &agents[0], &portal[0], mailbox).await?;
     Ok(DemoSummary { users, incidents: refs.len(), services: services.len() })
+}
+
+/// Three mailbox requests from Northwind's portal user: one awaiting a manager's approval, one
+/// in fulfilment with a task done, one rejected.
+async fn demo_requests(
+    app: &App,
+    manager: &Actor,
+    agent: &Actor,
+    customer: &Actor,
+    mailbox: Uuid,
+) -> anyhow::Result<()> {
+    use trellis_app::service_request::{self as request, NewRequest};
+    let order = |name: &str, size: &str, note: &str| NewRequest {
+        offering_id: mailbox,
+        answers: serde_json::json!({"display_name": name, "size": size})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        description: note.into(),
+        requested_for: None,
+    };
+    request::order(app, customer, order("Priya Shah", "10 GB", "Starts on Monday.")).await?;
+    let approved = request::order(app, customer, order("Tom Berg", "50 GB", "Finance controller.")).await?;
+    let key = approved.view.row.reference.clone();
+    request::decide(app, manager, &key, true, "").await?;
+    let first = request::detail(app, agent, &key).await?.tasks.first().map(|t| t.row.id);
+    if let Some(task) = first {
+        request::complete_task(app, agent, &key, task, "Mailbox created with a 50 GB quota.").await?;
+    }
+    let shared =
+        request::order(app, customer, order("info@", "50 GB", "A shared inbox for reception.")).await?;
+    let reason = "Shared inboxes are a different offering: please order \"Shared mailbox\".";
+    request::decide(app, manager, &shared.view.row.reference, false, reason).await?;
+    Ok(())
 }

@@ -14,6 +14,7 @@ use trellis_app::{Actor, App, incident, review};
 use trellis_domain::agreement::{Metric, Priority, TargetInput};
 use trellis_domain::calendar::{Calendar, Shift, SpecialDay, WeeklyHours};
 use trellis_domain::ci::AttributeDef;
+use trellis_domain::offering::{ApproverRule, TaskTemplate};
 use trellis_domain::record::RecordKind;
 use trellis_domain::review::ReviewInput;
 use uuid::Uuid;
@@ -45,14 +46,16 @@ fn target_id(d: &agreement::AgreementDetail, metric: Metric, priority: Priority)
 }
 
 /// Loads calendars, suppliers, the SLA ← OLA ← contract chain, reviews, offerings and a baseline.
-/// `services[0]` is Managed e-mail and `customers[0]` receives it.
+/// `services[0]` is Managed e-mail and `customers[0]` receives it. Returns the id of the
+/// published "New mailbox" offering.
 pub async fn load(
     app: &App,
     manager: &Actor,
     customers: &[Uuid],
-    network_team: Uuid,
+    teams: &[Uuid],
     services: &[Uuid],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Uuid> {
+    let (service_desk, network_team) = (teams[0], teams[1]);
     let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let days = |n: i64| today.saturating_add(jiff::Span::new().days(n)).to_string();
     let year = today.year();
@@ -277,7 +280,18 @@ pub async fn load(
             name: "New mailbox".into(),
             description: "A mailbox for a new colleague, with archiving.".into(),
             form: mailbox_form,
-            approval: "manager".into(),
+            approval: "any_of".into(),
+            approvers: vec![ApproverRule::Managers],
+            tasks: vec![
+                TaskTemplate {
+                    title: "Create the mailbox and its archive".into(),
+                    team_id: Some(service_desk),
+                },
+                TaskTemplate {
+                    title: "Send the sign-in details to the requester".into(),
+                    team_id: Some(service_desk),
+                },
+            ],
             fulfilment_minutes: Some(480),
             calendar_id: Some(office_hours),
         },
@@ -286,5 +300,5 @@ pub async fn load(
     offering::transition(app, manager, mailbox.row.id, "published", None).await?;
     let selection = Selection::default();
     baseline::take(app, manager, "Estate at go-live", "Every CI as the demo was loaded", selection).await?;
-    Ok(())
+    Ok(mailbox.row.id)
 }

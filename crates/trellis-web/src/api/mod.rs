@@ -15,6 +15,7 @@ pub mod offerings;
 pub mod platform;
 pub mod problems;
 pub mod reviews;
+pub mod service_requests;
 pub mod services;
 pub mod sla;
 pub mod suppliers;
@@ -50,6 +51,7 @@ use utoipa_axum::routes;
          (name = "surveys", description = "Customer-satisfaction surveys: sent when a ticket is resolved or in rounds, answered on the portal, scored per service and customer"),
          (name = "import", description = "CSV import with a dry run; a file with any bad row imports nothing"),
          (name = "problems", description = "Problems and known errors: raised from incidents or proactively, root-cause analysis, workarounds, resolution"),
+         (name = "requests", description = "Service requests ordered from request offerings: approvals in sequence or any-of, fulfilment tasks, the task queue"),
          (name = "notifications", description = "In-app notifications, the templates of every notification and the mail outbox"),
          (name = "settings", description = "Service-desk settings: the priority matrix and the reopen window"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
@@ -87,6 +89,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let r = crate::platform_router!(r, agreements);
     let r = crate::platform_router!(r, suppliers);
     let r = crate::platform_router!(r, problems);
+    let r = crate::platform_router!(r, service_requests);
     let r = crate::review_router!(r, agreements);
     let r = crate::review_router!(r, suppliers);
     let r = crate::review_router!(r, services);
@@ -140,6 +143,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(problems::transition))
         .routes(routes!(problems::raise_from_incident))
         .routes(routes!(problems::known_errors))
+        .routes(routes!(service_requests::list, service_requests::order))
+        .routes(routes!(service_requests::get))
+        .routes(routes!(service_requests::transition))
+        .routes(routes!(service_requests::decide))
+        .routes(routes!(service_requests::approvals))
+        .routes(routes!(service_requests::add_task))
+        .routes(routes!(service_requests::update_task))
+        .routes(routes!(service_requests::complete_task))
+        .routes(routes!(service_requests::tasks))
         .routes(routes!(major::escalate))
         .routes(routes!(major::confirm))
         .routes(routes!(major::declare))

@@ -11,6 +11,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use trellis_app::offering::{self as app, Definition, OfferingDetail, OfferingInput};
 use trellis_domain::ci::AttributeDef;
+use trellis_domain::offering::{ApproverRule, TaskTemplate};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -22,8 +23,15 @@ pub struct DefinitionDto {
     /// The fields a customer fills in: key, label, kind, required, choices.
     #[schema(value_type = Vec<Object>)]
     pub form: Vec<AttributeDef>,
-    /// none, service_owner or manager.
+    /// none, sequence (each approver in turn) or any_of (the first to answer decides).
     pub approval: String,
+    /// Who approves, in order: `{"type": "service_owner"}`, `{"type": "managers"}` (any
+    /// manager) or `{"type": "user", "user_id": "..."}`.
+    #[schema(value_type = Vec<Object>)]
+    pub approvers: Vec<ApproverRule>,
+    /// The fulfilment tasks every approved request gets: `{"title", "team_id"}`.
+    #[schema(value_type = Vec<Object>)]
+    pub tasks: Vec<TaskTemplate>,
     /// Working minutes to fulfil a request, on `calendar_id`.
     pub fulfilment_minutes: Option<i64>,
     pub calendar_id: Option<Uuid>,
@@ -37,6 +45,8 @@ fn definition_dto(d: &Definition) -> DefinitionDto {
         description: d.description.clone(),
         form: d.form.clone(),
         approval: d.approval.clone(),
+        approvers: d.approvers.clone(),
+        tasks: d.tasks.clone(),
         fulfilment_minutes: d.fulfilment_minutes,
         calendar_id: d.calendar_id,
         created_at: d.created_at.to_string(),
@@ -48,7 +58,9 @@ fn definition_dto(d: &Definition) -> DefinitionDto {
     "status": "published", "version": 3,
     "current": {"version": 2, "name": "New laptop", "description": "A standard laptop with our image.",
         "form": [{"key": "model", "label": "Model", "kind": "choice", "required": true, "choices": ["14 inch", "16 inch"]}],
-        "approval": "manager", "fulfilment_minutes": 2400, "calendar_id": "019a8f3c-7b1e-7cc0-9a8e-0d6f5a3b2c79",
+        "approval": "sequence", "approvers": [{"type": "service_owner"}, {"type": "managers"}],
+        "tasks": [{"title": "Image and ship the laptop", "team_id": "019a8f3c-7b1e-7cc0-9a8e-0d6f5a3b2c55"}],
+        "fulfilment_minutes": 2400, "calendar_id": "019a8f3c-7b1e-7cc0-9a8e-0d6f5a3b2c79",
         "created_at": "2026-11-21T10:00:00Z"}, "versions": []}))]
 pub struct Offering {
     pub id: Uuid,
@@ -76,14 +88,23 @@ fn offering_dto(d: &OfferingDetail, staff: bool) -> Offering {
         service: ServiceRef { reference: d.service_ref.clone(), name: d.service_name.clone() },
         status: d.row.status.clone(),
         version: d.row.version,
-        current: d.current().map(definition_dto),
+        current: d.current().map(|x| {
+            let mut dto = definition_dto(x);
+            if !staff {
+                // Who approves and which teams fulfil are the provider's business.
+                dto.approvers.clear();
+                dto.tasks.clear();
+            }
+            dto
+        }),
         versions: if staff { d.definitions.iter().map(definition_dto).collect() } else { Vec::new() },
     }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "New laptop", "approval": "manager", "fulfilment_minutes": 2400,
+#[schema(example = json!({"name": "New laptop", "approval": "any_of", "approvers": [{"type": "managers"}],
+    "tasks": [{"title": "Image and ship the laptop"}], "fulfilment_minutes": 2400,
     "calendar_id": "019a8f3c-7b1e-7cc0-9a8e-0d6f5a3b2c79",
     "form": [{"key": "model", "label": "Model", "kind": "choice", "required": true, "choices": ["14 inch", "16 inch"]}]}))]
 pub struct OfferingFields {
@@ -93,8 +114,16 @@ pub struct OfferingFields {
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub form: Vec<AttributeDef>,
-    /// none, service_owner or manager.
+    /// none, sequence or any_of.
     pub approval: String,
+    /// Who approves, in order (required unless `approval` is none).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub approvers: Vec<ApproverRule>,
+    /// Fulfilment tasks created when a request is approved.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub tasks: Vec<TaskTemplate>,
     pub fulfilment_minutes: Option<i64>,
     pub calendar_id: Option<Uuid>,
 }
@@ -105,6 +134,8 @@ fn input_of(b: OfferingFields) -> OfferingInput {
         description: b.description,
         form: b.form,
         approval: b.approval,
+        approvers: b.approvers,
+        tasks: b.tasks,
         fulfilment_minutes: b.fulfilment_minutes,
         calendar_id: b.calendar_id,
     }

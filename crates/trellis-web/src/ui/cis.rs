@@ -133,7 +133,7 @@ struct DetailPage {
     p: Platform,
 }
 
-fn show_attribute(v: &serde_json::Value) -> String {
+pub fn show_attribute(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Bool(true) => "yes".into(),
@@ -269,6 +269,45 @@ pub struct CiForm {
     rest: HashMap<String, String>,
 }
 
+/// The `attr.<key>` inputs for `defs`, holding what `rest` (the form as sent) has for them;
+/// errors on `<error_prefix>.<key>` show next to each.
+pub fn attribute_fields(
+    defs: Vec<AttributeDef>,
+    rest: &HashMap<String, String>,
+    error_prefix: &str,
+) -> Vec<AttributeField> {
+    defs.into_iter()
+        .map(|d| AttributeField {
+            name: format!("attr.{}", d.key),
+            value: rest.get(&format!("attr.{}", d.key)).cloned().unwrap_or_default(),
+            field: format!("{error_prefix}.{}", d.key),
+            label: d.label,
+            kind: d.kind,
+            required: d.required,
+            choices: d.choices.into_iter().map(|c| (c.clone(), c)).collect(),
+        })
+        .collect()
+}
+
+/// Reads the `attr.<key>` inputs of a form, typing each value by its definition.
+pub fn read_attributes(
+    defs: &[AttributeDef],
+    rest: &HashMap<String, String>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut values = serde_json::Map::new();
+    for d in defs {
+        let text = rest.get(&format!("attr.{}", d.key)).map(String::as_str).unwrap_or("");
+        // An unticked checkbox sends nothing: for a yes/no attribute that means "no".
+        let value = if d.kind == AttributeKind::Boolean && text.is_empty() {
+            serde_json::Value::Bool(false)
+        } else {
+            attribute_from_text(d.kind, text)
+        };
+        values.insert(d.key.clone(), value);
+    }
+    values
+}
+
 /// One attribute input of the form.
 pub struct AttributeField {
     pub name: String,
@@ -307,20 +346,7 @@ async fn form_page(
         Ok(id) => app::get_type(&s.app, actor, id).await.ok(),
         Err(_) => None,
     };
-    let attributes = ty
-        .map(|t| t.attributes)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d: AttributeDef| AttributeField {
-            name: format!("attr.{}", d.key),
-            value: f.rest.get(&format!("attr.{}", d.key)).cloned().unwrap_or_default(),
-            field: format!("attributes.{}", d.key),
-            label: d.label,
-            kind: d.kind,
-            required: d.required,
-            choices: d.choices.into_iter().map(|c| (c.clone(), c)).collect(),
-        })
-        .collect();
+    let attributes = attribute_fields(ty.map(|t| t.attributes).unwrap_or_default(), &f.rest, "attributes");
     let ids =
         |v: Vec<(uuid::Uuid, String)>| v.into_iter().map(|(id, n)| (id.to_string(), n)).collect::<Vec<_>>();
     Ok(FormPage {
@@ -404,17 +430,7 @@ async fn input_of(s: &AppState, actor: &Actor, f: &CiForm) -> Result<CiInput, Ap
         Some(id) => app::get_type(&s.app, actor, id).await.map(|t: CiType| t.attributes).unwrap_or_default(),
         None => Vec::new(),
     };
-    let mut attributes = serde_json::Map::new();
-    for d in &defs {
-        let text = f.rest.get(&format!("attr.{}", d.key)).map(String::as_str).unwrap_or("");
-        // An unticked checkbox sends nothing: for a yes/no attribute that means "no".
-        let value = if d.kind == AttributeKind::Boolean && text.is_empty() {
-            serde_json::Value::Bool(false)
-        } else {
-            attribute_from_text(d.kind, text)
-        };
-        attributes.insert(d.key.clone(), value);
-    }
+    let attributes = read_attributes(&defs, &f.rest);
     if !errors.is_empty() {
         return Err(ValidationErrors(errors).into());
     }

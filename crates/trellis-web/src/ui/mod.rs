@@ -17,6 +17,7 @@ pub mod offerings;
 pub mod problems;
 pub mod record;
 pub mod reviews;
+pub mod service_requests;
 pub mod services;
 pub mod suppliers;
 pub mod surveys;
@@ -58,6 +59,15 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{key}/major", post(major::declare))
         .route("/incidents/{key}/communications", post(major::communicate))
         .route("/incidents/{key}/major-review", post(major::review))
+        .route("/service-requests", get(service_requests::list))
+        .route("/service-requests/new", get(service_requests::catalogue))
+        .route("/service-requests/{key}", get(service_requests::detail))
+        .route("/service-requests/{key}/decisions", post(service_requests::decide))
+        .route("/service-requests/{key}/tasks", post(service_requests::add_task))
+        .route("/service-requests/{key}/tasks/{task}/completion", post(service_requests::complete_task))
+        .route("/offerings/{id}/order", get(service_requests::order_form).post(service_requests::order))
+        .route("/approvals", get(service_requests::approvals))
+        .route("/fulfilment-tasks", get(service_requests::tasks))
         .route("/services", get(services::list).post(services::create))
         .route("/services/new", get(services::new_form))
         .route("/services/{key}", get(services::detail))
@@ -262,6 +272,7 @@ pub async fn detail(
         RecordKind::Agreement => agreements::detail_page(s, actor, key, message).await,
         RecordKind::Supplier => suppliers::detail_page(s, actor, key, message).await,
         RecordKind::Problem => problems::detail_page(s, actor, key, message).await,
+        RecordKind::ServiceRequest => service_requests::detail_page(s, actor, key, message).await,
     }
 }
 

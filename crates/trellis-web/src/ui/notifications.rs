@@ -16,6 +16,8 @@ use uuid::Uuid;
 struct Item {
     id: Uuid,
     record_ref: String,
+    /// The record's page (empty when the reference names no known kind).
+    href: String,
     subject: String,
     body: String,
     at: String,
@@ -36,6 +38,8 @@ pub async fn list(State(s): State<AppState>, UiActor(actor): UiActor) -> UiResul
         .into_iter()
         .map(|n| Item {
             id: n.id,
+            href: trellis_domain::record::RecordKind::of_reference(&n.record_ref)
+                .map_or_else(String::new, |k| super::record::href(k, &n.record_ref)),
             record_ref: n.record_ref,
             subject: n.subject,
             body: n.body,

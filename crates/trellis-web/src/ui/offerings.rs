@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 use trellis_app::offering::{self as app, OfferingDetail, OfferingInput};
+use trellis_app::views::{TeamRow, UserRow};
 use trellis_app::{Actor, AppError, calendar};
 use trellis_domain::access::Action;
 use trellis_domain::agreement::format_minutes;
-use trellis_domain::offering::{ApprovalPolicy, OfferingStatus};
+use trellis_domain::offering::{ApprovalPolicy, ApproverRule, OfferingStatus, TaskTemplate};
 use trellis_domain::validation::{FieldError, ValidationErrors};
 use uuid::Uuid;
 
@@ -63,6 +64,11 @@ struct DetailPage {
     versions: Vec<(i64, String, String)>,
     transitions: Vec<(&'static str, &'static str)>,
     can_manage: bool,
+    /// Published and the actor may order it.
+    can_order: bool,
+    /// Approver and task lines (staff only).
+    approvers: Vec<String>,
+    tasks: Vec<String>,
     message: Option<String>,
 }
 
@@ -71,6 +77,7 @@ async fn detail_page(s: &AppState, actor: &Actor, id: Uuid, message: Option<Stri
     let def = d.current().cloned();
     let can_manage = actor.may(Action::ServiceManage);
     let status = OfferingStatus::parse(&d.row.status).unwrap_or(OfferingStatus::Draft);
+    let dir = if actor.may(Action::UserRead) { Some(Directory::load(s, actor).await?) } else { None };
     Ok(render(&DetailPage {
         nav: Nav::new(actor, "services"),
         o: item(&d),
@@ -103,6 +110,15 @@ async fn detail_page(s: &AppState, actor: &Actor, id: Uuid, message: Option<Stri
             Vec::new()
         },
         can_manage,
+        can_order: status == OfferingStatus::Published && actor.may(Action::RequestCreate),
+        approvers: match (&dir, &def) {
+            (Some(dir), Some(def)) => def.approvers.iter().map(|r| dir.approver_line(r)).collect(),
+            _ => Vec::new(),
+        },
+        tasks: match (&dir, &def) {
+            (Some(dir), Some(def)) => def.tasks.iter().map(|t| dir.task_line(t)).collect(),
+            _ => Vec::new(),
+        },
         message,
     }))
 }
@@ -150,6 +166,12 @@ pub struct OfferingForm {
     fields: String,
     #[serde(default)]
     approval: String,
+    /// One approver per line: `service owner`, `managers`, or a person's e-mail address.
+    #[serde(default)]
+    approvers: String,
+    /// One fulfilment task per line: `title | team name` (the team is optional).
+    #[serde(default)]
+    tasks: String,
     #[serde(default)]
     fulfilment_minutes: String,
     #[serde(default)]
@@ -196,8 +218,84 @@ async fn form_page(
     Ok((status, render(&page)).into_response())
 }
 
-fn input_of(f: &OfferingForm) -> Result<OfferingInput, ValidationErrors> {
+/// The people and teams approver and task lines may name.
+struct Directory {
+    users: Vec<UserRow>,
+    teams: Vec<TeamRow>,
+}
+
+impl Directory {
+    async fn load(s: &AppState, actor: &Actor) -> Result<Self, AppError> {
+        Ok(Directory {
+            users: trellis_app::identity::list_users(&s.app, actor).await?,
+            teams: trellis_app::identity::list_teams(&s.app, actor).await?,
+        })
+    }
+
+    fn approver_line(&self, rule: &ApproverRule) -> String {
+        match rule {
+            ApproverRule::ServiceOwner => "service owner".into(),
+            ApproverRule::Managers => "managers".into(),
+            ApproverRule::User { user_id } => self
+                .users
+                .iter()
+                .find(|u| u.id == *user_id)
+                .map_or_else(|| user_id.to_string(), |u| u.email.clone()),
+        }
+    }
+
+    fn parse_approvers(&self, text: &str, errors: &mut Vec<FieldError>) -> Vec<ApproverRule> {
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match line.to_lowercase().as_str() {
+                "service owner" | "service_owner" => out.push(ApproverRule::ServiceOwner),
+                "managers" | "manager" => out.push(ApproverRule::Managers),
+                email => match self.users.iter().find(|u| u.email.eq_ignore_ascii_case(email)) {
+                    Some(u) => out.push(ApproverRule::User { user_id: u.id }),
+                    None => errors.push(FieldError {
+                        field: "approvers".into(),
+                        message: format!("{line}: not \"service owner\", \"managers\" or a user's e-mail"),
+                    }),
+                },
+            }
+        }
+        out
+    }
+
+    fn task_line(&self, t: &TaskTemplate) -> String {
+        match t.team_id.and_then(|id| self.teams.iter().find(|x| x.id == id)) {
+            Some(team) => format!("{} | {}", t.title, team.name),
+            None => t.title.clone(),
+        }
+    }
+
+    fn parse_tasks(&self, text: &str, errors: &mut Vec<FieldError>) -> Vec<TaskTemplate> {
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let (title, team) = line.split_once('|').map_or((line, ""), |(a, b)| (a.trim(), b.trim()));
+            let team_id = match team {
+                "" => None,
+                name => match self.teams.iter().find(|t| t.name.eq_ignore_ascii_case(name)) {
+                    Some(t) => Some(t.id),
+                    None => {
+                        errors.push(FieldError {
+                            field: "tasks".into(),
+                            message: format!("{name}: no such team"),
+                        });
+                        None
+                    }
+                },
+            };
+            out.push(TaskTemplate { title: title.to_owned(), team_id });
+        }
+        out
+    }
+}
+
+fn input_of(f: &OfferingForm, dir: &Directory) -> Result<OfferingInput, ValidationErrors> {
     let mut errors: Vec<FieldError> = Vec::new();
+    let approvers = dir.parse_approvers(&f.approvers, &mut errors);
+    let tasks = dir.parse_tasks(&f.tasks, &mut errors);
     let form = match parse_schema(&f.fields) {
         Ok(defs) => defs,
         Err(e) => {
@@ -230,6 +328,8 @@ fn input_of(f: &OfferingForm) -> Result<OfferingInput, ValidationErrors> {
         description: f.description.clone(),
         form,
         approval: f.approval.clone(),
+        approvers,
+        tasks,
         fulfilment_minutes,
         calendar_id,
     })
@@ -239,9 +339,11 @@ fn input_of(f: &OfferingForm) -> Result<OfferingInput, ValidationErrors> {
 fn on_page(e: AppError) -> Result<FormErrors, AppError> {
     let (mut errors, _) = FormErrors::from_error(e, "offering")?;
     for f in &mut errors.fields {
-        if f.field.starts_with("form") {
-            f.message = format!("{}: {}", f.field, f.message);
-            f.field = "fields".into();
+        for (prefix, box_name) in [("form", "fields"), ("approvers", "approvers"), ("tasks", "tasks")] {
+            if f.field.starts_with(prefix) && f.field != box_name {
+                f.message = format!("{}: {}", f.field, f.message);
+                f.field = box_name.into();
+            }
         }
     }
     Ok(errors)
@@ -272,7 +374,8 @@ pub async fn create(
     UiActor(actor): UiActor,
     Form(f): Form<OfferingForm>,
 ) -> UiResult {
-    let result = match input_of(&f) {
+    let dir = Directory::load(&s, &actor).await?;
+    let result = match input_of(&f, &dir) {
         Ok(input) => app::create(&s.app, &actor, &f.service, input).await,
         Err(e) => Err(e.into()),
     };
@@ -290,7 +393,10 @@ pub async fn edit_form(
     let d = app::get(&s.app, &actor, offering_id(&id)?).await?;
     actor.require(Action::ServiceManage)?;
     let def = d.current().cloned().ok_or(AppError::NotFound)?;
+    let dir = Directory::load(&s, &actor).await?;
     let f = OfferingForm {
+        approvers: def.approvers.iter().map(|r| dir.approver_line(r)).collect::<Vec<_>>().join("\n"),
+        tasks: def.tasks.iter().map(|t| dir.task_line(t)).collect::<Vec<_>>().join("\n"),
         service: d.service_ref.clone(),
         name: def.name,
         description: def.description,
@@ -310,7 +416,8 @@ pub async fn edit(
     Form(f): Form<OfferingForm>,
 ) -> UiResult {
     let oid = offering_id(&id)?;
-    let result = match (input_of(&f), f.version) {
+    let dir = Directory::load(&s, &actor).await?;
+    let result = match (input_of(&f, &dir), f.version) {
         (Err(e), _) => Err(e.into()),
         (Ok(_), None) => Err(ValidationErrors::single("version", "is required").into()),
         (Ok(input), Some(v)) => app::update(&s.app, &actor, oid, v, input).await,

@@ -109,7 +109,7 @@ async fn names(
                     "customer_id" | "customer_ids" => {
                         identity::get_customer(&s.app, actor, id).await.ok().map(|c| c.name)
                     }
-                    "assignee_id" | "owner_id" => {
+                    "assignee_id" | "owner_id" | "requested_for" => {
                         identity::get_user(&s.app, actor, id).await.ok().map(|u| u.display_name)
                     }
                     "ci_type_id" => {
@@ -338,7 +338,7 @@ fn incoming_label(t: LinkType) -> &'static str {
 fn transition_label<L: Lifecycle>(from: L, to: L) -> String {
     // Moving back to an earlier state reads as reopening.
     let back = L::ALL.iter().position(|s| *s == to) < L::ALL.iter().position(|s| *s == from);
-    if back && from.as_str() == "resolved" {
+    if back && matches!(from.as_str(), "resolved" | "fulfilled") {
         "Reopen".into()
     } else {
         format!("Move to {}", to.label().to_lowercase())
@@ -448,6 +448,11 @@ async fn transition(
         RecordKind::Problem => trellis_app::problem::transition(app, &actor, &key, &f.to, f.version)
             .await
             .map(|v| v.row.reference),
+        RecordKind::ServiceRequest => {
+            trellis_app::service_request::transition(app, &actor, &key, &f.to, f.version)
+                .await
+                .map(|d| d.view.row.reference)
+        }
     };
     match moved {
         Ok(r) => Ok(back_to(kind, &r)),

@@ -16,6 +16,7 @@ mod offerings;
 mod ops;
 mod platform;
 mod problems;
+mod requests;
 mod schema;
 mod sla;
 mod smtp_sink;

@@ -342,7 +342,11 @@ async fn administrators_rewrite_templates_and_a_broken_one_is_refused() {
             "incident.commented",
             "incident.escalated",
             "major_incident.declared",
-            "major_incident.update"
+            "major_incident.update",
+            "request.approval_needed",
+            "request.decided",
+            "request.task_assigned",
+            "request.fulfilled"
         ]
     );
     problem(t.get(&s.manager, "/api/v1/notification-templates").await, StatusCode::FORBIDDEN).await;

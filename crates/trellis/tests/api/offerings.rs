@@ -40,7 +40,7 @@ async fn an_offering_is_versioned_as_one_unit_and_customers_see_it_once_publishe
         .post(
             &manager,
             "/api/v1/services/SVC-000001/offerings",
-            json!({"name": "New laptop", "approval": "manager",
+            json!({"name": "New laptop", "approval": "any_of", "approvers": [{"type": "managers"}],
         "fulfilment_minutes": 2400, "form": [{"key": "Model", "label": "Model", "kind": "text"}]}),
         )
         .await;
@@ -49,8 +49,8 @@ async fn an_offering_is_versioned_as_one_unit_and_customers_see_it_once_publishe
         p["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["form[0].key", "calendar_id"]);
 
-    let r = t.post(&manager, "/api/v1/services/SVC-000001/offerings", json!({"name": "New laptop", "approval": "manager",
-        "fulfilment_minutes": 2400, "calendar_id": cal,
+    let r = t.post(&manager, "/api/v1/services/SVC-000001/offerings", json!({"name": "New laptop", "approval": "any_of",
+        "approvers": [{"type": "managers"}], "fulfilment_minutes": 2400, "calendar_id": cal,
         "form": [{"key": "model", "label": "Model", "kind": "choice", "required": true, "choices": ["14 inch", "16 inch"]}]})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let o = body(r).await;
@@ -81,7 +81,9 @@ async fn an_offering_is_versioned_as_one_unit_and_customers_see_it_once_publishe
     assert_eq!(r.status(), StatusCode::OK);
     let o = body(t.get(&manager, &path).await).await;
     assert_eq!(o["current"]["version"], 2);
-    assert_eq!(o["versions"][0]["approval"], "manager");
+    assert_eq!(o["versions"][0]["approval"], "any_of");
+    assert_eq!(o["versions"][0]["approvers"], json!([{"type": "managers"}]));
+    assert_eq!(o["versions"][1]["approvers"], json!([]));
     assert_eq!(o["versions"][0]["form"].as_array().map(Vec::len), Some(1));
     assert_eq!(o["versions"][1]["fulfilment_minutes"], 960);
 
