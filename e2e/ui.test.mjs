@@ -261,3 +261,20 @@ test("a customer orders from the catalogue, a manager approves, the service desk
   await page.locator(".recordhead").getByText("Fulfilled").waitFor();
   await page.screenshot({ path: `${SHOTS}/service-request.png`, fullPage: true });
 });
+
+test("a customer searches the knowledge base from the top bar and reads a public article", async (t) => {
+  const page = await session(t);
+  await login(page, "nina@northwind.example", DEMO_PASSWORD);
+  await page.getByRole("searchbox", { name: "Search" }).fill("phone setting");
+  await page.getByRole("searchbox", { name: "Search" }).press("Enter");
+  await page.waitForURL(/\/search\?q=/);
+  const results = page.getByRole("list", { name: "Results" });
+  await results.locator("mark").first().waitFor();
+  const text = await results.innerText();
+  assert.ok(text.includes("Setting up e-mail on a phone"), `found: ${text}`);
+  assert.ok(!text.includes("Restarting the mail relay"), "staff-only articles stay hidden");
+  await page.screenshot({ path: `${SHOTS}/search.png`, fullPage: true });
+  await results.getByRole("link", { name: /Setting up e-mail on a phone/ }).click();
+  await page.getByRole("heading", { name: "Setting up e-mail on a phone" }).waitFor();
+  assert.ok(await page.getByText("Exchange account").isVisible());
+});

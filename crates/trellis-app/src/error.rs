@@ -58,6 +58,7 @@ impl AppError {
                 RecordKind::Supplier => "supplier.invalid_transition",
                 RecordKind::Problem => "problem.invalid_transition",
                 RecordKind::ServiceRequest => "service_request.invalid_transition",
+                RecordKind::Article => "article.invalid_transition",
             },
             AppError::VersionMismatch { .. } => "record.version_mismatch",
             AppError::Conflict { code, .. } => code,

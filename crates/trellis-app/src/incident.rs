@@ -149,7 +149,7 @@ pub async fn create(app: &App, actor: &Actor, new: NewIncident) -> Result<Incide
     changes.initial("urgency", &row.urgency);
     changes.initial("priority", &row.priority);
     // The insert and its journal entry travel together (one round trip on SQLite).
-    let insert = vec![store::insert(&row)];
+    let insert = vec![store::insert(&row), crate::search::incident_doc(&row)];
     journal::record_with(
         &mut c,
         insert,
@@ -351,6 +351,9 @@ pub(crate) async fn write_change(
     next.version = expected_version + 1;
     next.updated_at = micros(now);
     let saved = store::update(c, next, expected_version).await?;
+    if saved && crate::search::touches_incident_doc(changes) {
+        c.execute(crate::search::incident_doc(next)).await?;
+    }
     record::journal_saved(c, saved, RecordKind::Incident, next.id, next.version, actor, now, action, changes)
         .await
 }

@@ -3,6 +3,7 @@
 //! them. The web layer and the CLI only translate requests into these calls.
 
 pub mod agreement;
+pub mod article;
 pub mod auth;
 pub mod baseline;
 pub mod calendar;
@@ -22,6 +23,7 @@ pub mod platform;
 pub mod problem;
 mod record;
 pub mod review;
+pub mod search;
 pub mod service;
 pub mod service_request;
 pub mod settings;
@@ -173,6 +175,7 @@ impl Actor {
 /// layer only.
 pub mod views {
     pub use trellis_store::agreement::{AgreementRow, AgreementView, Filter as AgreementFilter, TargetView};
+    pub use trellis_store::article::{ArticleView, Filter as ArticleFilter};
     pub use trellis_store::baseline::BaselineRow;
     pub use trellis_store::calendar::CalendarRow;
     pub use trellis_store::ci::{CiView, Filter as CiFilter, NodeRow};

@@ -56,6 +56,9 @@ pub async fn resolve(
         RecordKind::ServiceRequest => {
             crate::service_request::get(app, actor, key).await.map(|v| crate::service_request::handle_of(&v))
         }
+        RecordKind::Article => {
+            crate::article::get(app, actor, key).await.map(|v| crate::article::handle_of(&v))
+        }
     }
 }
 

@@ -97,7 +97,7 @@ async fn insert(
     }
     journal::record_with(
         c,
-        vec![store::insert(row)],
+        vec![store::insert(row), crate::search::problem_doc(row)],
         RecordKind::Problem,
         row.id,
         actor,
@@ -354,7 +354,7 @@ async fn save(
     get(app, actor, &id.to_string()).await
 }
 
-record::versioned!(ProblemRow, RecordKind::Problem, store::update);
+record::versioned!(ProblemRow, RecordKind::Problem, store::update, search = crate::search::problem_doc);
 
 pub async fn transition(
     app: &App,

@@ -133,6 +133,10 @@ pub(crate) trait Versioned {
     fn stamp(&mut self, version: i64, updated_at: i64);
     /// The conditional UPDATE: one row while the stored version is still `expected_version`.
     fn update(&self, expected_version: i64) -> trellis_store::Sql;
+    /// The record's full-text search document, for kinds that are searched.
+    fn search_doc(&self) -> Option<trellis_store::Sql> {
+        None
+    }
 }
 
 /// Saves `next` as the version after `expected_version` and journals `changes` with it, in one
@@ -150,6 +154,9 @@ pub(crate) async fn save_version<R: Versioned>(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let saved = c.execute(next.update(expected_version)).await? == 1;
+    if let (true, Some(doc)) = (saved, next.search_doc()) {
+        c.execute(doc).await?;
+    }
     journal_saved(&mut c, saved, R::KIND, next.id(), expected_version + 1, actor, now, action, &changes.0)
         .await?;
     tx.commit().await?;
@@ -158,8 +165,9 @@ pub(crate) async fn save_version<R: Versioned>(
 
 /// Implements [`Versioned`] for a store row with `id`, `version` and `updated_at` fields whose
 /// store module has `update(row, expected_version) -> Sql`.
+/// `search = doc_fn` also keeps the record's search document with each version.
 macro_rules! versioned {
-    ($row:ty, $kind:expr, $update:path) => {
+    ($row:ty, $kind:expr, $update:path $(, search = $doc:path)?) => {
         impl $crate::record::Versioned for $row {
             const KIND: trellis_domain::record::RecordKind = $kind;
             fn id(&self) -> uuid::Uuid {
@@ -172,6 +180,9 @@ macro_rules! versioned {
             fn update(&self, expected_version: i64) -> trellis_store::Sql {
                 $update(self, expected_version)
             }
+            $(fn search_doc(&self) -> Option<trellis_store::Sql> {
+                Some($doc(self))
+            })?
         }
     };
 }

@@ -248,7 +248,7 @@ pub async fn order(app: &App, actor: &Actor, new: NewRequest) -> Result<RequestD
     row.reference = refs::next_reference(&mut c, RecordKind::ServiceRequest).await?;
     let tasks =
         if approvals.is_empty() { start_fulfilment(&mut c, &mut row, &def, now).await? } else { Vec::new() };
-    let mut writes = vec![store::insert(&row)];
+    let mut writes = vec![store::insert(&row), crate::search::request_doc(&row)];
     writes.extend(approvals.iter().map(store::insert_approval));
     writes.extend(tasks.iter().map(store::insert_task));
     let mut changes = Changes::default();

@@ -117,6 +117,10 @@ pub enum Action {
     RequestApprove,
     /// Work fulfilment tasks and move requests to fulfilled and closed.
     RequestFulfil,
+    /// Read knowledge articles (customers: published public ones).
+    ArticleRead,
+    /// Write, review, publish and retire knowledge articles.
+    ArticleManage,
 }
 
 /// The role × action table.
@@ -159,6 +163,8 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | RequestCancel
                 | RequestApprove
                 | RequestFulfil
+                | ArticleRead
+                | ArticleManage
         ),
         Customer => matches!(
             action,
@@ -174,6 +180,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | RequestRead
                 | RequestCreate
                 | RequestCancel
+                | ArticleRead
         ),
         // Auditors read everything (internal notes included) and may hold API tokens, which
         // carry their read-only role.
@@ -191,6 +198,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | ComplaintRead
                 | AgreementRead
                 | RequestRead
+                | ArticleRead
         ),
     }
 }

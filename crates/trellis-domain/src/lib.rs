@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod agreement;
+pub mod article;
 pub mod attachment;
 pub mod calendar;
 pub mod calendar_text;
@@ -21,6 +22,7 @@ pub mod offering;
 pub mod problem;
 pub mod record;
 pub mod review;
+pub mod search;
 pub mod service;
 pub mod service_request;
 pub mod sla;

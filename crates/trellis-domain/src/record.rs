@@ -17,10 +17,11 @@ pub enum RecordKind {
     Supplier,
     Problem,
     ServiceRequest,
+    Article,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Incident,
         RecordKind::Service,
         RecordKind::ConfigurationItem,
@@ -29,6 +30,7 @@ impl RecordKind {
         RecordKind::Supplier,
         RecordKind::Problem,
         RecordKind::ServiceRequest,
+        RecordKind::Article,
     ];
 
     /// The prefix of the human reference, e.g. `INC` in `INC-000123`.
@@ -42,6 +44,7 @@ impl RecordKind {
             RecordKind::Supplier => "SUP",
             RecordKind::Problem => "PRB",
             RecordKind::ServiceRequest => "REQ",
+            RecordKind::Article => "KB",
         }
     }
 
@@ -55,6 +58,7 @@ impl RecordKind {
             RecordKind::Supplier => "supplier",
             RecordKind::Problem => "problem",
             RecordKind::ServiceRequest => "service_request",
+            RecordKind::Article => "article",
         }
     }
 
@@ -69,6 +73,7 @@ impl RecordKind {
             RecordKind::Supplier => "supplier",
             RecordKind::Problem => "problem",
             RecordKind::ServiceRequest => "service request",
+            RecordKind::Article => "knowledge article",
         }
     }
 
@@ -83,6 +88,7 @@ impl RecordKind {
             RecordKind::Supplier => "suppliers",
             RecordKind::Problem => "problems",
             RecordKind::ServiceRequest => "service-requests",
+            RecordKind::Article => "articles",
         }
     }
 

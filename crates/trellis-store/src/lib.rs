@@ -4,6 +4,7 @@
 //! [`Tx`]); they know SQL and nothing of authorisation, which is the app layer's job.
 
 pub mod agreement;
+pub mod article;
 pub mod auth;
 pub mod baseline;
 pub mod calendar;
@@ -23,6 +24,7 @@ pub mod record;
 pub mod refs;
 pub mod review;
 pub mod schema;
+pub mod search;
 pub mod service;
 pub mod service_request;
 pub mod settings;

@@ -17,6 +17,7 @@ pub fn table_of(kind: RecordKind) -> &'static str {
         RecordKind::Supplier => "suppliers",
         RecordKind::Problem => "problems",
         RecordKind::ServiceRequest => "service_requests",
+        RecordKind::Article => "articles",
     }
 }
 

@@ -4,8 +4,24 @@
 use crate::{Backend, Db, Sql, StoreError};
 use std::collections::BTreeSet;
 
+/// The full-text index is the one place the backends differ by design: SQLite keeps it in an
+/// FTS5 virtual table (and its shadow tables), PostgreSQL in a generated tsvector column with a
+/// GIN index. These are left out of the comparison.
+fn backend_specific(line: &str) -> bool {
+    line.starts_with("column search_fts")
+        || line.starts_with("index search_fts")
+        || line == "column search_docs.tsv other null"
+        || line == "index search_docs(tsv)"
+}
+
 /// `table.column type null|not-null` and `index table(columns) unique?` lines, sorted.
 pub async fn describe(db: &Db) -> Result<BTreeSet<String>, StoreError> {
+    let mut out = describe_all(db).await?;
+    out.retain(|l| !backend_specific(l));
+    Ok(out)
+}
+
+async fn describe_all(db: &Db) -> Result<BTreeSet<String>, StoreError> {
     let mut out = BTreeSet::new();
     let mut c = db.read();
     match db.backend() {
@@ -24,6 +40,11 @@ pub async fn describe(db: &Db) -> Result<BTreeSet<String>, StoreError> {
                     ))
                     .await?;
                 for (name, ty, not_null, pk) in cols {
+                    // An INTEGER PRIMARY KEY is the rowid itself: unique, with no index listed
+                    // (PostgreSQL lists its primary key's index).
+                    if pk == 1 && ty.eq_ignore_ascii_case("integer") {
+                        out.insert(format!("index {t}({name}) unique"));
+                    }
                     out.insert(format!(
                         "column {t}.{name} {} {}",
                         norm_type(&ty),
@@ -76,7 +97,7 @@ pub async fn describe(db: &Db) -> Result<BTreeSet<String>, StoreError> {
                 ))
                 .await?;
             // Primary keys count as unique indexes on both sides: SQLite makes an automatic
-            // unique index for every non-INTEGER primary key, and we have no INTEGER ones.
+            // unique index for every non-INTEGER primary key (INTEGER ones are added above).
             for (t, cols, unique) in idx {
                 out.insert(format!("index {t}({cols}){}", if unique { " unique" } else { "" }));
             }

@@ -270,6 +270,7 @@ pub async fn load(app: &App) -> anyhow::Result<DemoSummary> {
     let team_ids: Vec<Uuid> = teams.iter().map(|t| t.id).collect();
     let mailbox = crate::demo_agreements::load(app, &manager, &ids, &team_ids, &services).await?;
     demo_requests(app, &manager, &agents[0], &portal[0], mailbox).await?;
+    demo_knowledge(app, &manager, &agents[0], services[0]).await?;
     Ok(DemoSummary { users, incidents: refs.len(), services: services.len() })
 }
 
@@ -304,5 +305,65 @@ async fn demo_requests(
         request::order(app, customer, order("info@", "50 GB", "A shared inbox for reception.")).await?;
     let reason = "Shared inboxes are a different offering: please order \"Shared mailbox\".";
     request::decide(app, manager, &shared.view.row.reference, false, reason).await?;
+    Ok(())
+}
+
+/// Knowledge: a public article for every customer, one on Managed e-mail for its customers, a
+/// staff-only procedure, and a draft awaiting review.
+async fn demo_knowledge(
+    app: &App,
+    manager: &Actor,
+    agent: &Actor,
+    email_service: Uuid,
+) -> anyhow::Result<()> {
+    use trellis_app::article::{self, ArticleInput};
+    let articles: [(&str, &str, &str, Option<Uuid>, bool); 4] = [
+        (
+            "Resetting your password",
+            "Open the portal's sign-in page and choose \"Forgot password\". The link we send is valid for one \
+             hour. If it does not arrive, check the junk folder, then call the service desk.",
+            "public",
+            None,
+            true,
+        ),
+        (
+            "Setting up e-mail on a phone",
+            "Add an Exchange account with your e-mail address; the server is found automatically. \
+             Phones older than five years may need the mail app from the store.",
+            "public",
+            Some(email_service),
+            true,
+        ),
+        (
+            "Restarting the mail relay",
+            "Drain the relay from the load balancer, restart the relay service, check the queue length \
+             falls, then put it back. Tell the major-incident manager before you start.",
+            "internal",
+            Some(email_service),
+            true,
+        ),
+        (
+            "Shared mailbox permissions",
+            "Full access and send-as are granted separately; ask the owner for both.",
+            "internal",
+            Some(email_service),
+            false,
+        ),
+    ];
+    for (title, body, audience, service, publish) in articles {
+        let input = ArticleInput {
+            title: Some(title.into()),
+            body: Some(body.into()),
+            audience: Some(audience.into()),
+            service_id: Some(service),
+            ..ArticleInput::default()
+        };
+        let a = article::create(app, agent, input).await?;
+        if publish {
+            let key = a.row.reference.clone();
+            article::transition(app, manager, &key, "reviewed", None).await?;
+            article::transition(app, manager, &key, "published", None).await?;
+        }
+    }
     Ok(())
 }

@@ -80,6 +80,15 @@ enum BenchTarget {
         #[arg(long, default_value_t = 1)]
         clients: usize,
     },
+    /// Full-text search over a large index of records and articles.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+    },
     /// The "breaching soon" queue of one team over a large incident table.
     Queue {
         #[arg(long, default_value_t = 1_000_000)]
@@ -249,6 +258,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 database_url: config.database_url.clone(),
             };
             trellis::bench_queue::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { target: Some(BenchTarget::Search { records, queries, clients }), .. } => {
+            let args = trellis::bench_search::SearchArgs {
+                records,
+                queries,
+                clients,
+                database_url: config.database_url.clone(),
+            };
+            trellis::bench_search::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { target: None, clients, creates, reads } => {

@@ -54,6 +54,11 @@ pub struct RecordRef {
     pub title: String,
 }
 
+/// The reference of an optional linked record, with its title (empty when unknown).
+pub fn record_ref(reference: Option<String>, title: Option<String>) -> Option<RecordRef> {
+    reference.map(|reference| RecordRef { reference, title: title.unwrap_or_default() })
+}
+
 impl From<ComplaintView> for Complaint {
     fn from(v: ComplaintView) -> Self {
         let r = v.row;

@@ -1,6 +1,7 @@
 //! `/api/v1`: JSON over HTTP, described by an OpenAPI 3.1 document generated from the handlers.
 
 pub mod agreements;
+pub mod articles;
 pub mod baselines;
 pub mod calendars;
 pub mod cis;
@@ -15,6 +16,7 @@ pub mod offerings;
 pub mod platform;
 pub mod problems;
 pub mod reviews;
+pub mod search;
 pub mod service_requests;
 pub mod services;
 pub mod sla;
@@ -52,6 +54,7 @@ use utoipa_axum::routes;
          (name = "import", description = "CSV import with a dry run; a file with any bad row imports nothing"),
          (name = "problems", description = "Problems and known errors: raised from incidents or proactively, root-cause analysis, workarounds, resolution"),
          (name = "requests", description = "Service requests ordered from request offerings: approvals in sequence or any-of, fulfilment tasks, the task queue"),
+         (name = "knowledge", description = "Knowledge articles (draft, reviewed, published, retired; review dates) and full-text search across records and articles"),
          (name = "notifications", description = "In-app notifications, the templates of every notification and the mail outbox"),
          (name = "settings", description = "Service-desk settings: the priority matrix and the reopen window"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
@@ -90,6 +93,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let r = crate::platform_router!(r, suppliers);
     let r = crate::platform_router!(r, problems);
     let r = crate::platform_router!(r, service_requests);
+    let r = crate::platform_router!(r, articles);
     let r = crate::review_router!(r, agreements);
     let r = crate::review_router!(r, suppliers);
     let r = crate::review_router!(r, services);
@@ -152,6 +156,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(service_requests::update_task))
         .routes(routes!(service_requests::complete_task))
         .routes(routes!(service_requests::tasks))
+        .routes(routes!(articles::list, articles::create))
+        .routes(routes!(articles::get, articles::update))
+        .routes(routes!(articles::transition))
+        .routes(routes!(articles::confirm_review))
+        .routes(routes!(search::search))
         .routes(routes!(major::escalate))
         .routes(routes!(major::confirm))
         .routes(routes!(major::declare))

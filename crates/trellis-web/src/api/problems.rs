@@ -2,7 +2,7 @@
 //! offer while logging an incident; raising a problem from an incident.
 #![allow(unused_qualifications, reason = "utoipa qualifies query structs declared in the same module")]
 
-use super::complaints::RecordRef;
+use super::complaints::{RecordRef, record_ref};
 use super::dto::{Named, named, rfc3339};
 use super::{ApiQuery, allowed_transitions, created, encode_id_cursor, named_list, page_params, with_etag};
 use crate::extract::{ApiActor, ApiJson, if_match, require_if_match};
@@ -51,10 +51,6 @@ pub struct Problem {
     pub rca_overdue: bool,
     pub created_at: String,
     pub updated_at: String,
-}
-
-fn record_ref(reference: Option<String>, title: Option<String>) -> Option<RecordRef> {
-    reference.map(|reference| RecordRef { reference, title: title.unwrap_or_default() })
 }
 
 fn to_json(v: ProblemView, rca_days: i64, now: jiff::Timestamp) -> Problem {

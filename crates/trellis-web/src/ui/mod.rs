@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod agreements;
+pub mod articles;
 pub mod baselines;
 pub mod calendars;
 pub mod cis;
@@ -59,6 +60,12 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{key}/major", post(major::declare))
         .route("/incidents/{key}/communications", post(major::communicate))
         .route("/incidents/{key}/major-review", post(major::review))
+        .route("/articles", get(articles::list).post(articles::create))
+        .route("/articles/new", get(articles::new_form))
+        .route("/articles/{key}", get(articles::detail))
+        .route("/articles/{key}/edit", get(articles::edit_form).post(articles::edit))
+        .route("/articles/{key}/review-confirmations", post(articles::confirm_review))
+        .route("/search", get(articles::search))
         .route("/service-requests", get(service_requests::list))
         .route("/service-requests/new", get(service_requests::catalogue))
         .route("/service-requests/{key}", get(service_requests::detail))
@@ -273,6 +280,7 @@ pub async fn detail(
         RecordKind::Supplier => suppliers::detail_page(s, actor, key, message).await,
         RecordKind::Problem => problems::detail_page(s, actor, key, message).await,
         RecordKind::ServiceRequest => service_requests::detail_page(s, actor, key, message).await,
+        RecordKind::Article => articles::detail_page(s, actor, key, message).await,
     }
 }
 

@@ -453,6 +453,9 @@ async fn transition(
                 .await
                 .map(|d| d.view.row.reference)
         }
+        RecordKind::Article => trellis_app::article::transition(app, &actor, &key, &f.to, f.version)
+            .await
+            .map(|v| v.row.reference),
     };
     match moved {
         Ok(r) => Ok(back_to(kind, &r)),

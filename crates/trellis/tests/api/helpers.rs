@@ -122,6 +122,12 @@ impl TestApp {
         TestApp { url, config, client, admin_token, clock, app, _db: db, _dir: dir, stop: Some(tx) }
     }
 
+    /// The test clock's date (UTC) `days` later, as YYYY-MM-DD.
+    pub fn clock_date_plus_days(&self, days: i64) -> String {
+        let now = *self.clock.0.lock().expect("clock lock");
+        now.to_zoned(jiff::tz::TimeZone::UTC).date().saturating_add(jiff::Span::new().days(days)).to_string()
+    }
+
     pub fn at(&self, path: &str) -> String {
         format!("{}{}", self.url, path)
     }

@@ -10,6 +10,7 @@ mod cli;
 mod cmdb;
 mod helpers;
 mod import;
+mod knowledge;
 mod major;
 mod notifications;
 mod offerings;
