@@ -334,19 +334,12 @@ pub(crate) async fn calendar_changed(c: &mut Conn<'_>, calendar_id: Uuid) -> Res
     let Some(calendar) = calendar::load(c, calendar_id).await? else { return Ok(0) };
     let history = calendar.history();
     let mut writes: Vec<Sql> = Vec::new();
-    for r in store::open_on_calendar(c, calendar_id).await? {
-        let (Some(start), Some(def)) = (
-            r.clock_started_at,
-            trellis_store::offering::definition(c, r.offering_id, r.offering_version).await?,
-        ) else {
-            continue;
-        };
-        let Some(minutes) = def.fulfilment_minutes else { continue };
+    for (id, start, due_at, minutes) in store::open_on_calendar(c, calendar_id).await? {
         let due = history
             .add_working_time(trellis_store::from_micros(start)?, SignedDuration::from_mins(minutes))
             .map(micros);
-        if due != r.due_at {
-            writes.push(store::set_due(r.id, due));
+        if due != due_at {
+            writes.push(store::set_due(id, due));
         }
     }
     let n = writes.len();

@@ -133,16 +133,18 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<RequestView>, Opt
     q.page(c, f.after, f.limit, |v: &RequestView| v.row.id).await
 }
 
-/// Open requests whose fulfilment clock runs on `calendar_id` (recomputed when it changes).
-pub async fn open_on_calendar(c: &mut Conn<'_>, calendar_id: Uuid) -> Result<Vec<RequestRow>, StoreError> {
+/// An open request's fulfilment clock: id, start, due instant and its target in working minutes.
+pub type OpenClock = (Uuid, i64, Option<i64>, i64);
+
+/// The running fulfilment clocks on `calendar_id` (recomputed when it changes).
+pub async fn open_on_calendar(c: &mut Conn<'_>, calendar_id: Uuid) -> Result<Vec<OpenClock>, StoreError> {
     c.all(
         Sql::new(
-            "SELECT r.id, r.ref, r.title, r.description, r.status, r.offering_id, r.offering_version, \
-             r.service_id, r.customer_id, r.requested_for, r.answers, r.approval, r.clock_started_at, r.due_at, \
-             r.fulfilled_at, r.created_by, r.version, r.created_at, r.updated_at \
+            "SELECT r.id, r.clock_started_at, r.due_at, d.fulfilment_minutes \
              FROM service_requests r JOIN offering_versions d \
              ON d.offering_id = r.offering_id AND d.version = r.offering_version \
-             WHERE r.status = 'in_fulfilment' AND d.calendar_id = $1",
+             WHERE r.status = 'in_fulfilment' AND d.calendar_id = $1 \
+             AND r.clock_started_at IS NOT NULL AND d.fulfilment_minutes IS NOT NULL",
         )
         .bind(calendar_id),
     )

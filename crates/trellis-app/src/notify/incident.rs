@@ -91,14 +91,8 @@ pub(crate) async fn tell(
     recipients: &[UserRow],
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let mut vars = json!({
-        "record": incident_vars(c, &app.settings.public_url, r).await?,
-        "actor": {"name": actor.display_name},
-    });
-    if let (Some(base), Value::Object(extra)) = (vars.as_object_mut(), extra) {
-        base.extend(extra);
-    }
-    let notice = Notice { kind, record_id: r.id, record_ref: r.reference.clone(), event, vars };
+    let record = incident_vars(c, &app.settings.public_url, r).await?;
+    let notice = Notice::about(kind, (r.id, &r.reference), event, record, actor, extra);
     send(c, &notice, recipients, actor.journal_id(), now).await?;
     Ok(())
 }

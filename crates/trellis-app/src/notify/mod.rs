@@ -49,6 +49,26 @@ pub(crate) struct Notice {
     pub vars: Value,
 }
 
+impl Notice {
+    /// A notice of what `actor` did to a record: the record's variables, the actor's name and
+    /// the kind's own variables (`extra`, an object) merged into one.
+    pub fn about(
+        kind: NotificationKind,
+        (record_id, record_ref): (Uuid, &str),
+        event: String,
+        record: Value,
+        actor: &Actor,
+        extra: Value,
+    ) -> Notice {
+        let mut vars = json!({"actor": {"name": actor.display_name}});
+        vars["record"] = record;
+        if let (Some(base), Value::Object(extra)) = (vars.as_object_mut(), extra) {
+            base.extend(extra);
+        }
+        Notice { kind, record_id, record_ref: record_ref.to_owned(), event, vars }
+    }
+}
+
 /// The template in force for `kind` and its version (0: the built-in words).
 async fn template(c: &mut Conn<'_>, kind: NotificationKind) -> Result<(Template, i64), AppError> {
     Ok(settings::read(c, &template_key(kind)).await?.unwrap_or_else(|| (kind.default_template(), 0)))

@@ -31,14 +31,8 @@ async fn tell(
     recipients: &[UserRow],
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let mut vars = json!({
-        "record": request_vars(&app.settings.public_url, v),
-        "actor": {"name": actor.display_name},
-    });
-    if let (Some(base), Value::Object(extra)) = (vars.as_object_mut(), extra) {
-        base.extend(extra);
-    }
-    let notice = Notice { kind, record_id: v.row.id, record_ref: v.row.reference.clone(), event, vars };
+    let record = request_vars(&app.settings.public_url, v);
+    let notice = Notice::about(kind, (v.row.id, &v.row.reference), event, record, actor, extra);
     send(c, &notice, recipients, actor.journal_id(), now).await?;
     Ok(())
 }
