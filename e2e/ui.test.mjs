@@ -278,3 +278,50 @@ test("a customer searches the knowledge base from the top bar and reads a public
   await page.getByRole("heading", { name: "Setting up e-mail on a phone" }).waitFor();
   assert.ok(await page.getByText("Exchange account").isVisible());
 });
+
+test("an agent works the unassigned queue from the keyboard: tick, take, save the filter", async (t) => {
+  const page = await session(t);
+  await login(page, "sam.agent@demo.trellis", DEMO_PASSWORD);
+  await page.getByRole("navigation", { name: "Queues" }).getByRole("link", { name: "Unassigned" }).click();
+  await page.waitForURL(/assignee=none/);
+  const rows = page.locator("table.list tbody tr");
+  assert.ok((await rows.count()) >= 2, "the demo has unassigned open incidents");
+  const first = (await rows.nth(0).locator("td").nth(1).textContent()).trim();
+  const second = (await rows.nth(1).locator("td").nth(1).textContent()).trim();
+
+  // j moves down the rows, x ticks the current one.
+  await page.keyboard.press("j");
+  await page.keyboard.press("x");
+  await page.keyboard.press("j");
+  await page.keyboard.press("x");
+  assert.ok(await rows.nth(1).evaluate((r) => r.classList.contains("kbd-current")));
+  assert.ok(await page.getByLabel(`Pick ${first}`).isChecked());
+  assert.ok(await page.getByLabel(`Pick ${second}`).isChecked());
+  await page.locator("#bulk select[name=assignee]").selectOption("me");
+  await page.getByRole("button", { name: "Assign" }).click();
+  await page.getByText("2 updated, 0 failed.").waitFor();
+  await page.getByRole("link", { name: "Back to the list" }).click();
+  await page.waitForURL(/assignee=none/);
+  assert.equal(await page.getByRole("link", { name: first, exact: true }).count(), 0, "taken off the unassigned queue");
+
+  // The queue saved under a name comes back marked as the open filter.
+  await page.getByLabel("Save this filter as").fill("Unassigned, due first");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.locator('.savedbar a[aria-current="true"]', { hasText: "Unassigned, due first" }).waitFor();
+
+  // ? lists the shortcuts; / goes to the list's search box; o opens the current row.
+  await page.keyboard.press("?");
+  await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
+  await page.keyboard.press("Escape");
+  await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor({ state: "hidden" });
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("name")), "q");
+  await page.keyboard.press("Escape");
+  await page.getByRole("navigation", { name: "Queues" }).getByRole("link", { name: "My queue" }).click();
+  await page.waitForURL(/assignee=me/);
+  await page.getByRole("link", { name: first, exact: true }).first().waitFor();
+  await page.keyboard.press("j");
+  await page.keyboard.press("o");
+  await page.waitForURL(/\/incidents\/INC-\d{6}$/);
+  await page.screenshot({ path: `${SHOTS}/queue.png`, fullPage: true });
+});

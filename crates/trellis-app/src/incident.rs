@@ -224,7 +224,7 @@ pub async fn list(
             _ => return Ok((Vec::new(), None)),
         }
         // Customers do not see the queue projection, so they cannot sort or filter by it either.
-        if filter.sort == store::Sort::DueAsc {
+        if matches!(filter.sort, store::Sort::DueAsc | store::Sort::QueueAsc) {
             filter.sort = store::Sort::CreatedDesc;
         }
         filter.due_within_minutes = None;

@@ -6,6 +6,7 @@ pub mod agreement;
 pub mod article;
 pub mod auth;
 pub mod baseline;
+pub mod bulk;
 pub mod calendar;
 pub mod ci;
 pub mod complaint;
@@ -23,6 +24,7 @@ pub mod platform;
 pub mod problem;
 mod record;
 pub mod review;
+pub mod saved_filter;
 pub mod search;
 pub mod service;
 pub mod service_request;
@@ -187,6 +189,7 @@ pub mod views {
     pub use trellis_store::platform::{AttachmentRow, CommentView};
     pub use trellis_store::problem::{Filter as ProblemFilter, ProblemView};
     pub use trellis_store::review::ReviewView;
+    pub use trellis_store::saved_filter::SavedFilterRow;
     pub use trellis_store::service::{Filter as ServiceFilter, ServiceView};
     pub use trellis_store::service_request::{
         ApprovalView, Filter as RequestFilter, RequestView, TaskFilter, TaskView,

@@ -22,6 +22,7 @@ pub mod offering;
 pub mod problem;
 pub mod record;
 pub mod review;
+pub mod saved_filter;
 pub mod search;
 pub mod service;
 pub mod service_request;

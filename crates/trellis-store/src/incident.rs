@@ -171,7 +171,13 @@ pub enum Sort {
     /// The queue order: the SLA clock falling due first (incidents without a running clock are
     /// left out).
     DueAsc,
+    /// A work queue: the SLA clock falling due first, then incidents without a running clock
+    /// (oldest first), so nothing in the queue is hidden.
+    QueueAsc,
 }
+
+/// Where incidents without a running clock sort in a queue: after every real due instant.
+const NO_DUE: i64 = i64::MAX;
 
 /// Where the previous page ended: the sort key (for `updated_at` sorts) and the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +192,8 @@ pub struct Filter {
     /// Scope: only this customer's incidents (always set for customer users).
     pub customer_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
+    /// Only incidents held by a team this user belongs to ("my teams").
+    pub member_of: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     pub unassigned: bool,
     /// Case-insensitive substring of the title or reference.
@@ -219,6 +227,12 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
     if let Some(t) = f.team_id {
         sql.push_str(&format!(" AND i.team_id = {}", arg(t.into(), &mut args)));
     }
+    if let Some(u) = f.member_of {
+        sql.push_str(&format!(
+            " AND i.team_id IN (SELECT team_id FROM team_members WHERE user_id = {})",
+            arg(u.into(), &mut args)
+        ));
+    }
     if let Some(a) = f.assignee_id {
         sql.push_str(&format!(" AND i.assignee_id = {}", arg(a.into(), &mut args)));
     }
@@ -247,6 +261,10 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
             sql.push_str(" AND i.sla_due_at IS NOT NULL");
             ("i.sla_due_at ASC, i.id ASC", Some("i.sla_due_at"))
         }
+        Sort::QueueAsc => (
+            "COALESCE(i.sla_due_at, 9223372036854775807) ASC, i.id ASC",
+            Some("COALESCE(i.sla_due_at, 9223372036854775807)"),
+        ),
     };
     if let Some(cur) = f.after {
         let cmp = if matches!(f.sort, Sort::CreatedDesc | Sort::UpdatedDesc) { "<" } else { ">" };
@@ -268,6 +286,7 @@ pub async fn list(c: &mut Conn<'_>, f: &Filter) -> Result<(Vec<IncidentView>, Op
         rows.last().map(|r| {
             let key = match f.sort {
                 Sort::DueAsc => r.row.sla_due_at.unwrap_or_default(),
+                Sort::QueueAsc => r.row.sla_due_at.unwrap_or(NO_DUE),
                 Sort::UpdatedAsc | Sort::UpdatedDesc => r.row.updated_at,
                 Sort::CreatedAsc | Sort::CreatedDesc => 0,
             };

@@ -23,6 +23,7 @@ pub mod problem;
 pub mod record;
 pub mod refs;
 pub mod review;
+pub mod saved_filter;
 pub mod schema;
 pub mod search;
 pub mod service;

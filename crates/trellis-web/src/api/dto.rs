@@ -234,16 +234,15 @@ pub struct IncidentQuery {
     #[serde(default, deserialize_with = "id_or_empty")]
     #[param(value_type = Option<Uuid>)]
     pub customer: Option<Uuid>,
-    /// Team id.
-    #[serde(default, deserialize_with = "id_or_empty")]
-    #[param(value_type = Option<Uuid>)]
-    pub team: Option<Uuid>,
+    /// A team id, or `mine` for the teams the caller belongs to.
+    pub team: Option<String>,
     /// A user id, `me`, or `none` for unassigned.
     pub assignee: Option<String>,
     /// Text in the title or reference.
     pub q: Option<String>,
-    /// `-created_at` (default), `created_at`, `-updated_at`, `updated_at`, or `due_at`: the
-    /// SLA clock falling due first (only incidents with a running clock).
+    /// `-created_at` (default), `created_at`, `-updated_at`, `updated_at`; `due_at`: the
+    /// SLA clock falling due first (only incidents with a running clock); `queue`: the same,
+    /// then the incidents without a running clock.
     pub sort: Option<String>,
     /// Breaching soon: only incidents whose SLA clocks fall due within this many minutes
     /// (1–10080; already breached ones included).

@@ -10,9 +10,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use trellis_app::bulk::BulkChange;
 use trellis_app::incident as app;
 use trellis_app::views::{Cursor, Filter, Sort};
 use trellis_domain::record::RecordKind;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// An incident with its `ETag`.
@@ -46,7 +49,14 @@ pub fn filter_from_query(q: &IncidentQuery, me: Uuid) -> Result<Filter, ApiError
         }
     }
     f.customer_id = q.customer;
-    f.team_id = q.team;
+    match q.team.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some("mine") => f.member_of = Some(me),
+        Some(other) => {
+            f.team_id =
+                Some(Uuid::parse_str(other).map_err(|_| bad_param("team", "must be a team id or mine"))?);
+        }
+    }
     match q.assignee.as_deref() {
         None | Some("") => {}
         Some("me") => f.assignee_id = Some(me),
@@ -64,10 +74,11 @@ pub fn filter_from_query(q: &IncidentQuery, me: Uuid) -> Result<Filter, ApiError
         Some("-updated_at") => Sort::UpdatedDesc,
         Some("updated_at") => Sort::UpdatedAsc,
         Some("due_at") => Sort::DueAsc,
+        Some("queue") => Sort::QueueAsc,
         Some(_) => {
             return Err(bad_param(
                 "sort",
-                "must be created_at, -created_at, updated_at, -updated_at or due_at",
+                "must be created_at, -created_at, updated_at, -updated_at, due_at or queue",
             )
             .into());
         }
@@ -216,3 +227,99 @@ crate::platform_routes!(
     tag = "incidents",
     noun = "incident"
 );
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAssign {
+    /// `null` takes the incidents off their team; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub team_id: Option<Option<Uuid>>,
+    /// `null` unassigns; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub assignee_id: Option<Option<Uuid>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"references": ["INC-000012", "INC-000015"], "assign": {"assignee_id": "0190f4c2-6a1e-7cc1-9d3e-2b1f6e3c4d5a"}}))]
+pub struct BulkIncidentChange {
+    /// References or ids of the incidents, at most 100; repeats count once.
+    pub references: Vec<String>,
+    /// Assign them (give exactly one of `assign` and `transition`).
+    pub assign: Option<BulkAssign>,
+    /// Move them through their lifecycle.
+    pub transition: Option<IncidentTransition>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkItem {
+    pub reference: String,
+    /// `updated`, or `failed` with the problem.
+    pub outcome: String,
+    /// The incident's version after the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub updated: usize,
+    pub failed: usize,
+    pub items: Vec<BulkItem>,
+}
+
+/// The per-item answer of a bulk change, shared by the API and the list page.
+pub fn bulk_result(outcomes: Vec<trellis_app::bulk::BulkOutcome>) -> BulkResult {
+    let items: Vec<BulkItem> = outcomes
+        .into_iter()
+        .map(|o| match o.result {
+            Ok(version) => BulkItem {
+                reference: o.reference,
+                outcome: "updated".into(),
+                version: Some(version),
+                problem: None,
+            },
+            Err(e) => BulkItem {
+                reference: o.reference,
+                outcome: "failed".into(),
+                version: None,
+                problem: Some(*ApiError::from(e).0),
+            },
+        })
+        .collect();
+    let updated = items.iter().filter(|i| i.version.is_some()).count();
+    BulkResult { updated, failed: items.len() - updated, items }
+}
+
+/// Change many incidents at once
+///
+/// One assignment or one move, applied to each incident named as if it were changed on its own
+/// (same rules, journal, SLA recomputation and notifications), each in its own transaction.
+/// The answer lists every incident: `updated`, or `failed` with its problem (out of scope is
+/// `not_found`; a move not allowed from its state is `incident.invalid_transition`). 403 when
+/// the role may not make the change at all; 422 when the request itself is wrong.
+#[utoipa::path(operation_id = "bulk_change_incidents", post, path = "/api/v1/incidents/bulk", tag = "workspace",
+    request_body = BulkIncidentChange, responses((status = 200, body = BulkResult), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn bulk(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<BulkIncidentChange>,
+) -> ApiResult<axum::Json<BulkResult>> {
+    let change = match (body.assign, body.transition) {
+        (Some(a), None) => BulkChange::Assign { team_id: a.team_id, assignee_id: a.assignee_id },
+        (None, Some(t)) => BulkChange::Move(app::IncidentMove {
+            to: t.to,
+            pending_reason: t.pending_reason,
+            resolution_code: t.resolution_code,
+            resolution_notes: t.resolution_notes,
+        }),
+        _ => return Err(bad_param("assign", "give exactly one of assign and transition").into()),
+    };
+    let outcomes = trellis_app::bulk::incidents(&s.app, &actor, &body.references, &change).await?;
+    Ok(axum::Json(bulk_result(outcomes)))
+}

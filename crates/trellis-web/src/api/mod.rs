@@ -16,6 +16,7 @@ pub mod offerings;
 pub mod platform;
 pub mod problems;
 pub mod reviews;
+pub mod saved_filters;
 pub mod search;
 pub mod service_requests;
 pub mod services;
@@ -55,6 +56,7 @@ use utoipa_axum::routes;
          (name = "problems", description = "Problems and known errors: raised from incidents or proactively, root-cause analysis, workarounds, resolution"),
          (name = "requests", description = "Service requests ordered from request offerings: approvals in sequence or any-of, fulfilment tasks, the task queue"),
          (name = "knowledge", description = "Knowledge articles (draft, reviewed, published, retired; review dates) and full-text search across records and articles"),
+         (name = "workspace", description = "The agent's workspace: saved filters of the work lists and bulk changes to incidents"),
          (name = "notifications", description = "In-app notifications, the templates of every notification and the mail outbox"),
          (name = "settings", description = "Service-desk settings: the priority matrix and the reopen window"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
@@ -161,6 +163,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(articles::transition))
         .routes(routes!(articles::confirm_review))
         .routes(routes!(search::search))
+        .routes(routes!(saved_filters::list, saved_filters::create))
+        .routes(routes!(saved_filters::delete))
+        .routes(routes!(incidents::bulk))
         .routes(routes!(major::escalate))
         .routes(routes!(major::confirm))
         .routes(routes!(major::declare))

@@ -1,6 +1,7 @@
 //! Incident pages: list, detail (timeline, comments, attachments, links), new and edit.
 
 use super::record::{self, Platform};
+use super::workspace::{SavedBar, saved_bar};
 use super::{Nav, UiActor, UiResult, field_error, opt_uuid, render, short_time};
 use crate::api::dto::IncidentQuery;
 use crate::api::incidents::{encode_cursor, filter_from_query};
@@ -8,7 +9,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use trellis_app::views::IncidentView;
@@ -16,6 +17,7 @@ use trellis_app::{Actor, AppError, identity, incident as app};
 use trellis_domain::access::{Action, Role};
 use trellis_domain::agreement::Priority;
 use trellis_domain::incident::{Impact, IncidentStatus, PendingReason, ResolutionCode, Urgency};
+use trellis_domain::saved_filter::SavedList;
 use trellis_domain::validation::FieldError;
 use uuid::Uuid;
 
@@ -101,15 +103,30 @@ struct ListPage {
     q_status: String,
     q_customer: String,
     q_assignee: String,
+    q_team: String,
     q_text: String,
     q_sort: String,
     next_url: Option<String>,
     error: Option<String>,
+    saved: SavedBar,
+    teams: Vec<(Uuid, String)>,
+    /// Bulk changes: who may be assigned, where incidents may be moved.
+    can_bulk: bool,
+    assignees: Vec<(Uuid, String)>,
+    move_targets: Vec<(&'static str, &'static str)>,
+    pending_reasons: Vec<(&'static str, &'static str)>,
+    resolution_codes: Vec<(&'static str, &'static str)>,
+    /// This list, to come back to after a bulk change.
+    back: String,
 }
+
+/// The states a work queue shows: everything not yet resolved.
+pub const OPEN_STATES: &str = "new,in_progress,pending";
 
 pub async fn list(
     State(s): State<AppState>,
     UiActor(actor): UiActor,
+    uri: Uri,
     query: Result<Query<IncidentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> UiResult {
     // A hand-edited URL with a bad parameter shows the list with the reason, not a bare 400.
@@ -130,14 +147,32 @@ pub async fn list(
         q_status: q.status.clone().unwrap_or_default(),
         q_customer: q.customer.map(|c| c.to_string()).unwrap_or_default(),
         q_assignee: q.assignee.clone().unwrap_or_default(),
+        q_team: q.team.clone().unwrap_or_default(),
         q_text: q.q.clone().unwrap_or_default(),
         q_sort: q.sort.clone().unwrap_or_else(|| "-created_at".into()),
         next_url: None,
         error: None,
+        saved: saved_bar(&s, &actor, SavedList::Incidents, uri.query()).await?,
+        teams: Vec::new(),
+        can_bulk: actor.role.is_staff()
+            && actor.may(Action::IncidentUpdate)
+            && actor.may(Action::IncidentTransition),
+        assignees: Vec::new(),
+        move_targets: IncidentStatus::ALL
+            .iter()
+            .filter(|s| **s != IncidentStatus::New)
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        pending_reasons: PendingReason::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        resolution_codes: ResolutionCode::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        back: uri.path_and_query().map_or_else(|| "/incidents".into(), |p| p.as_str().to_owned()),
     };
     if actor.role.is_staff() {
         page.customers =
             identity::list_customers(&s.app, &actor).await?.into_iter().map(|c| (c.id, c.name)).collect();
+        page.teams =
+            identity::list_teams(&s.app, &actor).await?.into_iter().map(|t| (t.id, t.name)).collect();
+        page.assignees = super::staff_choices(&s, &actor).await?;
     }
     if let Some(e) = query_error {
         page.error = Some(e);
@@ -153,6 +188,7 @@ pub async fn list(
                     ("status", &page.q_status),
                     ("customer", &page.q_customer),
                     ("assignee", &page.q_assignee),
+                    ("team", &page.q_team),
                     ("q", &page.q_text),
                     ("sort", &page.q_sort),
                     ("breaching_within", &q.breaching_within.map(|m| m.to_string()).unwrap_or_default()),

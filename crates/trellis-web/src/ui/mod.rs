@@ -22,6 +22,7 @@ pub mod service_requests;
 pub mod services;
 pub mod suppliers;
 pub mod surveys;
+pub mod workspace;
 
 use crate::extract::SESSION_COOKIE;
 use crate::state::AppState;
@@ -47,6 +48,9 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/bulk", post(workspace::bulk_incidents))
+        .route("/saved-filters", get(workspace::manage).post(workspace::save))
+        .route("/saved-filters/{id}/delete", post(workspace::delete))
         .route("/incidents/{key}", get(incidents::detail))
         .route("/incidents/{key}/edit", get(incidents::edit_form).post(incidents::edit))
         .route("/incidents/{key}/escalate", post(major::escalate))

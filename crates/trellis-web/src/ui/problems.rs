@@ -2,6 +2,7 @@
 //! an incident; and the known errors offered while an incident is logged.
 
 use super::record::{self, Platform, detail_again};
+use super::workspace::{SavedBar, saved_bar};
 use super::{
     FormErrors, Nav, UiActor, UiResult, choices, form_uuid, list_query, next_page_url, render, staff_choices,
 };
@@ -9,6 +10,7 @@ use crate::api::problems::{ProblemQuery, filter_from_query};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -19,6 +21,7 @@ use trellis_domain::access::Action;
 use trellis_domain::agreement::Priority;
 use trellis_domain::problem::ProblemStatus;
 use trellis_domain::record::RecordKind;
+use trellis_domain::saved_filter::SavedList;
 use trellis_domain::validation::ValidationErrors;
 
 pub struct Row {
@@ -75,11 +78,13 @@ struct ListPage {
     can_manage: bool,
     next_url: Option<String>,
     error: Option<String>,
+    saved: SavedBar,
 }
 
 pub async fn list(
     State(s): State<AppState>,
     UiActor(actor): UiActor,
+    uri: Uri,
     query: Result<Query<ProblemQuery>, axum::extract::rejection::QueryRejection>,
 ) -> UiResult {
     actor.require(Action::ProblemRead)?;
@@ -96,6 +101,7 @@ pub async fn list(
         can_manage: actor.may(Action::ProblemManage),
         next_url: None,
         error,
+        saved: saved_bar(&s, &actor, SavedList::Problems, uri.query()).await?,
     };
     if page.error.is_none() {
         match filter_from_query(&q) {

@@ -4,11 +4,13 @@
 
 use super::cis::{AttributeField, attribute_fields, read_attributes, show_attribute};
 use super::record::{self, Platform, detail_again};
+use super::workspace::{SavedBar, saved_bar};
 use super::{FormErrors, Nav, UiActor, UiResult, choices, list_query, next_page_url, render, short_time};
 use crate::api::service_requests::{RequestQuery, TaskQuery, filter_from_query, task_filter};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -19,6 +21,7 @@ use trellis_app::views::{RequestView, TaskView};
 use trellis_app::{Actor, AppError};
 use trellis_domain::access::Action;
 use trellis_domain::record::RecordKind;
+use trellis_domain::saved_filter::SavedList;
 use trellis_domain::service_request::{ApprovalState, RequestStatus, TaskStatus};
 use trellis_domain::validation::ValidationErrors;
 use uuid::Uuid;
@@ -72,6 +75,8 @@ struct ListPage {
     can_fulfil: bool,
     next_url: Option<String>,
     error: Option<String>,
+    /// The saved-filters bar (the full list only).
+    saved: Option<SavedBar>,
 }
 
 fn list_page(actor: &Actor, title: &'static str, filters: bool) -> ListPage {
@@ -88,17 +93,20 @@ fn list_page(actor: &Actor, title: &'static str, filters: bool) -> ListPage {
         can_fulfil: actor.may(Action::RequestFulfil),
         next_url: None,
         error: None,
+        saved: None,
     }
 }
 
 pub async fn list(
     State(s): State<AppState>,
     UiActor(actor): UiActor,
+    uri: Uri,
     query: Result<Query<RequestQuery>, axum::extract::rejection::QueryRejection>,
 ) -> UiResult {
     actor.require(Action::RequestRead)?;
     let (q, error) = list_query(query);
     let mut page = list_page(&actor, "Service requests", true);
+    page.saved = Some(saved_bar(&s, &actor, SavedList::ServiceRequests, uri.query()).await?);
     page.q_status = q.status.clone().unwrap_or_default();
     page.q_text = q.q.clone().unwrap_or_default();
     page.error = error;

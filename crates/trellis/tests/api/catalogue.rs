@@ -25,7 +25,7 @@ async fn service(t: &TestApp, token: &str, name: &str, customers: &[&str]) -> Va
 }
 
 /// The `ref`s of a list answer, in order.
-fn refs(list: &Value) -> Vec<String> {
+pub(crate) fn refs(list: &Value) -> Vec<String> {
     list["items"]
         .as_array()
         .expect("items")

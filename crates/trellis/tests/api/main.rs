@@ -23,3 +23,4 @@ mod sla;
 mod smtp_sink;
 mod surveys;
 mod ui;
+mod workspace;
