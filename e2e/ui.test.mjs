@@ -144,6 +144,7 @@ test("a manager sees what a host failure would hit, drawn and listed", async (t)
   const page = await session(t);
   await login(page, "morgan.manager@demo.trellis", DEMO_PASSWORD);
   await page.getByRole("link", { name: "CMDB" }).click();
+  await page.waitForURL(/\/cis$/);
   await page.getByLabel("Text").fill("host-02");
   await page.getByRole("button", { name: "Filter" }).click();
   await page.getByRole("link", { name: "host-02" }).click();
@@ -324,4 +325,23 @@ test("an agent works the unassigned queue from the keyboard: tick, take, save th
   await page.keyboard.press("o");
   await page.waitForURL(/\/incidents\/INC-\d{6}$/);
   await page.screenshot({ path: `${SHOTS}/queue.png`, fullPage: true });
+});
+
+test("a manager reads this month's service report for a customer, with its charts", async (t) => {
+  const page = await session(t);
+  await login(page, "morgan.manager@demo.trellis", DEMO_PASSWORD);
+  await page.getByRole("link", { name: "Reports" }).click();
+  await page.waitForURL(/\/reports\/service$/);
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByLabel("Customer").selectOption({ label: "Northwind Health" });
+  await page.getByLabel("From", { exact: true }).fill(`${today.slice(0, 8)}01`);
+  await page.getByLabel("To", { exact: true }).fill(today);
+  await page.getByRole("button", { name: "Show report" }).click();
+  await page.waitForURL(/customer=/);
+  await page.getByRole("img", { name: "Incidents logged, resolved and open per period" }).waitFor();
+  const logged = Number(await page.locator(".figures div", { hasText: "Incidents logged" }).locator("dd").first().textContent());
+  assert.ok(logged > 0, "the demo's Northwind incidents are counted");
+  assert.ok((await page.locator("svg.chart rect.bar-logged").count()) >= 1);
+  await page.getByRole("link", { name: "Download CSV" }).waitFor();
+  await page.screenshot({ path: `${SHOTS}/report.png`, fullPage: true });
 });

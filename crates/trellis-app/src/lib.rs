@@ -23,6 +23,7 @@ pub mod offering;
 pub mod platform;
 pub mod problem;
 mod record;
+pub mod report;
 pub mod review;
 pub mod saved_filter;
 pub mod search;

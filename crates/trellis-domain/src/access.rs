@@ -121,6 +121,8 @@ pub enum Action {
     ArticleRead,
     /// Write, review, publish and retire knowledge articles.
     ArticleManage,
+    /// Read service reports (customers: their own organisation's).
+    ServiceReportRead,
 }
 
 /// The role × action table.
@@ -164,6 +166,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | RequestApprove
                 | RequestFulfil
                 | ArticleRead
+                | ServiceReportRead
                 | ArticleManage
         ),
         Customer => matches!(
@@ -181,6 +184,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | RequestCreate
                 | RequestCancel
                 | ArticleRead
+                | ServiceReportRead
         ),
         // Auditors read everything (internal notes included) and may hold API tokens, which
         // carry their read-only role.
@@ -199,6 +203,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | AgreementRead
                 | RequestRead
                 | ArticleRead
+                | ServiceReportRead
         ),
     }
 }

@@ -21,6 +21,7 @@ pub mod notification;
 pub mod offering;
 pub mod problem;
 pub mod record;
+pub mod report;
 pub mod review;
 pub mod saved_filter;
 pub mod search;

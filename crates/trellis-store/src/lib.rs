@@ -22,6 +22,7 @@ pub mod platform;
 pub mod problem;
 pub mod record;
 pub mod refs;
+pub mod report;
 pub mod review;
 pub mod saved_filter;
 pub mod schema;

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod offerings;
 pub mod platform;
 pub mod problems;
+pub mod reports;
 pub mod reviews;
 pub mod saved_filters;
 pub mod search;
@@ -57,6 +58,7 @@ use utoipa_axum::routes;
          (name = "requests", description = "Service requests ordered from request offerings: approvals in sequence or any-of, fulfilment tasks, the task queue"),
          (name = "knowledge", description = "Knowledge articles (draft, reviewed, published, retired; review dates) and full-text search across records and articles"),
          (name = "workspace", description = "The agent's workspace: saved filters of the work lists and bulk changes to incidents"),
+         (name = "reports", description = "Service reports (9.4): SLA attainment, volumes, trends, backlog, satisfaction, complaints and major incidents per customer, service and period"),
          (name = "notifications", description = "In-app notifications, the templates of every notification and the mail outbox"),
          (name = "settings", description = "Service-desk settings: the priority matrix and the reopen window"),
          (name = "identity", description = "Users, teams, customers, contacts and API tokens"))
@@ -163,6 +165,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(articles::transition))
         .routes(routes!(articles::confirm_review))
         .routes(routes!(search::search))
+        .routes(routes!(reports::service))
         .routes(routes!(saved_filters::list, saved_filters::create))
         .routes(routes!(saved_filters::delete))
         .routes(routes!(incidents::bulk))

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod offerings;
 pub mod problems;
 pub mod record;
+pub mod reports;
 pub mod reviews;
 pub mod service_requests;
 pub mod services;
@@ -70,6 +71,8 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{key}/edit", get(articles::edit_form).post(articles::edit))
         .route("/articles/{key}/review-confirmations", post(articles::confirm_review))
         .route("/search", get(articles::search))
+        .route("/reports/service", get(reports::service))
+        .route("/reports/service.csv", get(reports::service_csv))
         .route("/service-requests", get(service_requests::list))
         .route("/service-requests/new", get(service_requests::catalogue))
         .route("/service-requests/{key}", get(service_requests::detail))

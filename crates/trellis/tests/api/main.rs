@@ -17,6 +17,7 @@ mod offerings;
 mod ops;
 mod platform;
 mod problems;
+mod reports;
 mod requests;
 mod schema;
 mod sla;
