@@ -6,6 +6,7 @@
 use crate::incident::{self, IncidentMove, IncidentPatch};
 use crate::{Actor, App, AppError};
 use trellis_domain::access::Action;
+use trellis_domain::incident::IncidentStatus;
 use trellis_domain::validation::ValidationErrors;
 use uuid::Uuid;
 
@@ -44,9 +45,7 @@ pub async fn incidents(
         BulkChange::Assign { .. } => Action::IncidentUpdate,
         BulkChange::Move(_) => Action::IncidentTransition,
     })?;
-    let mut seen = std::collections::HashSet::new();
-    let keys: Vec<&str> =
-        keys.iter().map(|k| k.trim()).filter(|k| !k.is_empty() && seen.insert(k.to_owned())).collect();
+    let keys: Vec<&str> = keys.iter().map(|k| k.trim()).filter(|k| !k.is_empty()).collect();
     if keys.is_empty() {
         return Err(ValidationErrors::single("references", "pick at least one incident").into());
     }
@@ -55,15 +54,46 @@ pub async fn incidents(
             ValidationErrors::single("references", format!("at most {MAX_ITEMS} incidents at once")).into()
         );
     }
-    if let BulkChange::Assign { team_id: None, assignee_id: None } = change {
-        return Err(ValidationErrors::single("assign", "name a team or an assignee").into());
+    match change {
+        BulkChange::Assign { team_id: None, assignee_id: None } => {
+            return Err(ValidationErrors::single("assign", "name a team or an assignee").into());
+        }
+        // What the move needs is checked once: a batch that could only fail item by item is
+        // refused whole.
+        BulkChange::Move(m) => check_move(m)?,
+        BulkChange::Assign { .. } => {}
     }
+    let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        let result = one(app, actor, key, change).await;
+        let result = match incident::handle(app, actor, key).await {
+            // A reference and the same incident's id count once.
+            Ok(h) if !seen.insert(h.id) => continue,
+            Ok(h) => one(app, actor, &h.reference, change).await,
+            Err(e) => Err(e),
+        };
         out.push(BulkOutcome { reference: key.to_owned(), result });
     }
     Ok(out)
+}
+
+fn check_move(m: &IncidentMove) -> Result<(), AppError> {
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    match IncidentStatus::parse(m.to.trim()) {
+        None => {
+            Err(ValidationErrors::single("transition.to", "must be in_progress, pending, resolved or closed")
+                .into())
+        }
+        Some(IncidentStatus::Pending) if blank(&m.pending_reason) => {
+            Err(ValidationErrors::single("transition.pending_reason", "a move to pending needs a reason")
+                .into())
+        }
+        Some(IncidentStatus::Resolved) if blank(&m.resolution_code) => {
+            Err(ValidationErrors::single("transition.resolution_code", "resolving needs a resolution code")
+                .into())
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 async fn one(app: &App, actor: &Actor, key: &str, change: &BulkChange) -> Result<i64, AppError> {

@@ -4,9 +4,11 @@
 //! - An incident is *logged* in the bucket of its creation and *resolved* in the bucket of its
 //!   (last) resolution; the *backlog* at an instant is every incident created before it and not
 //!   resolved by then.
-//! - An SLA clock is *decided* once: *missed* at the instant it breached, otherwise *met* at the
-//!   instant it stopped. A clock still running and not breached is not yet decided. So a report
-//!   for a past period does not change when a later ticket resolves.
+//! - An SLA clock of an incident in scope (the incident's customer and service) is *missed* at
+//!   the instant it breached, as the breach event recorded it once and for all (a reopen, a
+//!   priority change or an edited target leave it be), and *met* at the instant it stopped
+//!   unbreached. A clock running and not breached is undecided; so is a met clock whose ticket
+//!   reopened, until it stops again.
 //! - Attainment is met ÷ decided, per target and per bucket.
 //!
 //! Day boundaries are UTC: one definition for every customer, wherever they are.
@@ -61,7 +63,9 @@ impl Period {
             .map_err(|_| errors.add("to", "must be a date, YYYY-MM-DD"))
             .ok();
         if let (Some(f), Some(l)) = (from, last) {
-            if l < f {
+            if f.year() < 1970 || l.year() > 9000 {
+                errors.add("from", "must be between the years 1970 and 9000");
+            } else if l < f {
                 errors.add("to", "must not be before from");
             } else if f.until(l).map_or(true, |s| s.get_days() >= MAX_DAYS) {
                 errors.add("to", format!("a report covers at most {MAX_DAYS} days"));
@@ -146,6 +150,7 @@ mod tests {
         assert!(Period::parse("2026-10-31", "2026-10-01").is_err());
         assert!(Period::parse("2026-13-01", "2026-10-01").is_err());
         assert!(Period::parse("2024-01-01", "2026-10-01").is_err());
+        assert!(Period::parse("9999-12-30", "9999-12-31").is_err());
         assert_eq!(
             Period::last_month(date(2026, 1, 15)),
             Period { from: date(2025, 12, 1), to: date(2026, 1, 1) }

@@ -60,26 +60,64 @@ pub struct TargetFact {
     pub threshold: i64,
 }
 
-/// The targets of SLAs in scope that were in force or decided a clock in the period.
+/// The clocks a report counts: SLA targets measuring incidents of the scope (the incident's
+/// customer and service, not the agreement's: an SLA without a service covers them all).
+const IN_SCOPE_CLOCK: &str = "JOIN agreement_targets g ON g.id = t.target_id \
+     JOIN agreements a ON a.id = g.agreement_id JOIN incidents i ON i.id = t.record_id \
+     WHERE a.agreement_type = 'sla'";
+
+/// The SLA targets to report on: those that decided a clock of the scope in the period, and
+/// those of active SLAs that would measure the scope's incidents.
 pub async fn sla_targets(c: &mut Conn<'_>, s: &Scope) -> Result<Vec<TargetFact>, StoreError> {
-    c.all(s.sql(
-        "SELECT g.id AS target_id, a.ref AS agreement_ref, a.title AS agreement_title, g.metric, g.priority, \
-         g.threshold FROM agreement_targets g JOIN agreements a ON a.id = g.agreement_id \
-         WHERE a.agreement_type = 'sla' AND g.metric IN ('response', 'resolution') \
-         AND (a.status = 'active' OR EXISTS (SELECT 1 FROM sla_timers t WHERE t.target_id = g.id \
-         AND COALESCE(t.breached_at, t.stopped_at) >= $1 AND COALESCE(t.breached_at, t.stopped_at) < $2))",
-        "a",
-    ))
-    .await
-    .map(|mut v: Vec<TargetFact>| {
-        v.sort_by(|x, y| {
-            (&x.agreement_ref, &x.priority, &x.metric).cmp(&(&y.agreement_ref, &y.priority, &y.metric))
-        });
-        v
-    })
+    const COLS: &str = "g.id AS target_id, a.ref AS agreement_ref, a.title AS agreement_title, g.metric, \
+         g.priority, g.threshold";
+    let mut found: Vec<TargetFact> = c
+        .all(s.sql(
+            &format!(
+                "SELECT DISTINCT {COLS} FROM sla_events t {IN_SCOPE_CLOCK} AND t.kind = 'breach' \
+                 AND t.reached_at >= $1 AND t.reached_at < $2"
+            ),
+            "i",
+        ))
+        .await?;
+    found.extend(
+        c.all::<TargetFact>(s.sql(
+            &format!(
+                "SELECT DISTINCT {COLS} FROM sla_timers t {IN_SCOPE_CLOCK} AND t.stopped_at >= $1 \
+                 AND t.stopped_at < $2"
+            ),
+            "i",
+        ))
+        .await?,
+    );
+    // Active SLAs of the customer (and covering the service, when one is asked for).
+    let mut sql = format!(
+        "SELECT {COLS} FROM agreement_targets g JOIN agreements a ON a.id = g.agreement_id \
+         WHERE a.agreement_type = 'sla' AND a.status = 'active' AND g.metric IN ('response', 'resolution')"
+    );
+    let mut args: Vec<Val> = Vec::new();
+    if let Some(cid) = s.customer_id {
+        args.push(cid.into());
+        sql.push_str(&format!(" AND a.customer_id = ${}", args.len()));
+    }
+    if let Some(sid) = s.service_id {
+        args.push(sid.into());
+        sql.push_str(&format!(" AND (a.service_id IS NULL OR a.service_id = ${})", args.len()));
+    }
+    found.extend(c.all::<TargetFact>(Sql::dynamic(sql, args)).await?);
+    found.sort_by(|x, y| {
+        (&x.agreement_ref, &x.priority, &x.metric, x.target_id).cmp(&(
+            &y.agreement_ref,
+            &y.priority,
+            &y.metric,
+            y.target_id,
+        ))
+    });
+    found.dedup_by_key(|t| t.target_id);
+    Ok(found)
 }
 
-/// An SLA clock decided in the period: missed when it breached, met when it stopped unbreached.
+/// An SLA clock decided in the period.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClockFact {
     pub target_id: Uuid,
@@ -87,15 +125,31 @@ pub struct ClockFact {
     pub missed: bool,
 }
 
+/// Misses come from the breach events, which are written once and never change (a reopen, a
+/// priority change or an edited target leaves them as they were); a met clock is one stopped
+/// in time, as the projection has it now (a reopened ticket's is undecided again until it
+/// stops once more).
 pub async fn decided_clocks(c: &mut Conn<'_>, s: &Scope) -> Result<Vec<ClockFact>, StoreError> {
-    c.all(s.sql(
-        "SELECT t.target_id, COALESCE(t.breached_at, t.stopped_at) AS decided_at, \
-         (t.breached_at IS NOT NULL) AS missed FROM sla_timers t JOIN agreements a ON a.id = t.agreement_id \
-         WHERE a.agreement_type = 'sla' AND COALESCE(t.breached_at, t.stopped_at) >= $1 \
-         AND COALESCE(t.breached_at, t.stopped_at) < $2",
-        "a",
-    ))
-    .await
+    let mut missed: Vec<ClockFact> = c
+        .all(s.sql(
+            &format!(
+                "SELECT t.target_id, t.reached_at AS decided_at, TRUE AS missed FROM sla_events t \
+                 {IN_SCOPE_CLOCK} AND t.kind = 'breach' AND t.reached_at >= $1 AND t.reached_at < $2"
+            ),
+            "i",
+        ))
+        .await?;
+    let met: Vec<ClockFact> = c
+        .all(s.sql(
+            &format!(
+                "SELECT t.target_id, t.stopped_at AS decided_at, FALSE AS missed FROM sla_timers t \
+                 {IN_SCOPE_CLOCK} AND t.breached_at IS NULL AND t.stopped_at >= $1 AND t.stopped_at < $2"
+            ),
+            "i",
+        ))
+        .await?;
+    missed.extend(met);
+    Ok(missed)
 }
 
 /// A service request ordered or fulfilled in the period.

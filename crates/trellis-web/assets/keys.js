@@ -15,11 +15,20 @@
     ["Esc", "Leave a field, close this list"]
   ];
   var pendingG = false;
+  var pendingTimer = null;
+  var NOT_TEXT = ["checkbox", "radio", "button", "submit", "reset", "file", "image", "color", "range"];
 
+  // A field the key is meant for: not a ticked checkbox or a pressed button, which keep the
+  // focus after a click but take no letters.
   function typing(el) {
     if (!el) return false;
     var tag = el.tagName;
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+    if (tag === "INPUT") return NOT_TEXT.indexOf((el.type || "text").toLowerCase()) < 0;
+    return tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+  function clearG() {
+    pendingG = false;
+    if (pendingTimer) { clearTimeout(pendingTimer); pendingTimer = null; }
   }
   function rows() {
     var t = document.querySelector("main table.list");
@@ -77,18 +86,24 @@
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "Escape") {
       if (typing(document.activeElement)) document.activeElement.blur();
-      pendingG = false;
+      clearG();
       return;
     }
-    if (typing(e.target)) return;
+    if (typing(e.target)) { clearG(); return; }
+    // While the list of shortcuts is open, only ? (and Esc, the dialog's own) act.
+    var dialog = document.getElementById("keys-help");
+    if (dialog && dialog.open && e.key !== "?") return;
     if (pendingG) {
-      pendingG = false;
+      clearG();
       if (GO[e.key]) { e.preventDefault(); window.location.assign(GO[e.key]); }
       return;
     }
     var row;
     switch (e.key) {
-      case "g": pendingG = true; return;
+      case "g":
+        pendingG = true;
+        pendingTimer = setTimeout(clearG, 1500);
+        return;
       case "/": e.preventDefault(); search(); return;
       case "j": e.preventDefault(); move(1); return;
       case "k": e.preventDefault(); move(-1); return;

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bench_impact;
 pub mod bench_queue;
+pub mod bench_recompute;
 pub mod bench_search;
 pub mod config;
 pub mod demo;

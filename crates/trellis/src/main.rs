@@ -89,6 +89,11 @@ enum BenchTarget {
         #[arg(long, default_value_t = 4)]
         clients: usize,
     },
+    /// Recomputing the open SLA clocks of many incidents after their calendar changes.
+    Recompute {
+        #[arg(long, default_value_t = 100_000)]
+        incidents: usize,
+    },
     /// The "breaching soon" queue of one team over a large incident table.
     Queue {
         #[arg(long, default_value_t = 1_000_000)]
@@ -258,6 +263,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 database_url: config.database_url.clone(),
             };
             trellis::bench_queue::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { target: Some(BenchTarget::Recompute { incidents }), .. } => {
+            let args = trellis::bench_recompute::RecomputeArgs {
+                incidents,
+                database_url: config.database_url.clone(),
+            };
+            trellis::bench_recompute::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { target: Some(BenchTarget::Search { records, queries, clients }), .. } => {

@@ -112,6 +112,9 @@ async fn run_due_work(app: App) {
     }
 }
 
+/// How many jobs the worker runs between looks at the stop signal.
+const JOBS_BATCH: usize = 500;
+
 /// How often the job worker looks for due jobs.
 const JOBS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -129,10 +132,23 @@ async fn run_jobs(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        match trellis_app::jobs::run_due(&app, &owner, 500).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(ran = n, "jobs run"),
-            Err(e) => tracing::error!(error = %e, "job worker failed"),
+        // A full batch means more is waiting (a calendar change wakes every open ticket on it):
+        // drain it now rather than a batch per tick, stopping between batches when asked.
+        loop {
+            match trellis_app::jobs::run_due(&app, &owner, JOBS_BATCH).await {
+                Ok(n) if n == JOBS_BATCH && !*stop.borrow() => {
+                    tracing::debug!(ran = n, "jobs run; more waiting");
+                }
+                Ok(0) => break,
+                Ok(n) => {
+                    tracing::debug!(ran = n, "jobs run");
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "job worker failed");
+                    break;
+                }
+            }
         }
     }
 }

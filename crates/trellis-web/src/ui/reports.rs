@@ -159,6 +159,8 @@ pub async fn service(
                 let max =
                     json.trend.iter().map(|p| p.logged.max(p.resolved).max(p.backlog)).max().unwrap_or(0)
                         as f64;
+                // An even count, so the middle tick is a whole number too.
+                let max = ((max / 2.0).ceil() * 2.0).max(2.0);
                 page.volume = Some(chart(
                     &labels,
                     &[

@@ -224,7 +224,10 @@ pub async fn bulk_incidents(
     let change = match f.op.as_str() {
         "assign" => match (pick(&f.team, actor.user_id), pick(&f.assignee, actor.user_id)) {
             (Ok(team_id), Ok(assignee_id)) => Some(BulkChange::Assign { team_id, assignee_id }),
-            _ => None,
+            _ => {
+                page.message = Some("The team or assignee chosen is not one of the choices.".into());
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+            }
         },
         "move" => Some(BulkChange::Move(IncidentMove {
             to: f.to.clone(),

@@ -52,6 +52,12 @@ async fn a_customers_month_counts_clocks_volumes_complaints_and_major_incidents(
         "declare",
     )
     .await;
+    // INC-000002 drops to P3, which this SLA has no target for: its P2 timers go, the miss stays.
+    let two = ok(t.get(&s.agent, "/api/v1/incidents/INC-000002").await, "two").await;
+    let r = t
+        .patch(&s.agent, "/api/v1/incidents/INC-000002", two["version"].as_i64(), json!({"impact": "low"}))
+        .await;
+    assert_eq!(ok(r, "lower").await["priority"], "p3");
     ok(
         t.post(
             &nina,
@@ -80,7 +86,8 @@ async fn a_customers_month_counts_clocks_volumes_complaints_and_major_incidents(
     assert_eq!(r["attainment_percent"], 66.7);
     let p2_row =
         r["by_priority"].as_array().expect("priorities").iter().find(|p| p["priority"] == "p2").cloned();
-    assert_eq!(p2_row, Some(json!({"priority": "p2", "logged": 2, "resolved": 1})));
+    // Volumes count an incident under the priority it has now.
+    assert_eq!(p2_row, Some(json!({"priority": "p2", "logged": 1, "resolved": 1})));
     // Weeks: Sun 1 Nov alone, then Mon 2 – Sun 8 with all the work, then three more.
     let trend = r["trend"].as_array().expect("trend");
     assert_eq!(trend.len(), 6, "{trend:?}");
@@ -165,6 +172,7 @@ async fn the_report_page_draws_the_trend_and_offers_the_csv() {
     assert!(html.contains("<dt>SLA attainment</dt><dd>100 %</dd>"), "{html}");
     assert_eq!(html.matches("<rect class=\"bar-logged\"").count(), 3, "one logged bar per month");
     assert!(html.contains("<title>2026-11: logged 1</title>"));
+    assert!(html.contains(">2</text>") && html.contains(">1</text>"), "whole-number ticks 0, 1, 2");
     assert!(html.contains("<polyline class=\"line\""));
     assert!(
         html.contains(&format!("href=\"/reports/service.csv?{}\"", query.replace('&', "&#38;"))),

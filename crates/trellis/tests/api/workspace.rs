@@ -172,7 +172,8 @@ async fn a_bulk_change_applies_to_each_incident_and_reports_the_ones_it_could_no
     }
     let alex_id = my_id(&t, &alex).await;
 
-    let body = json!({"references": ["INC-000001", "INC-000002", "INC-000001"],
+    let first_id = ok(t.get(&alex, "/api/v1/incidents/INC-000001").await, "one").await["id"].clone();
+    let body = json!({"references": ["INC-000001", "INC-000002", "INC-000001", first_id],
         "assign": {"team_id": team, "assignee_id": alex_id}});
     let r = ok(t.post(&alex, "/api/v1/incidents/bulk", body).await, "assign").await;
     assert_eq!((r["updated"].as_i64(), r["failed"].as_i64()), (Some(2), Some(0)), "repeats count once: {r}");
@@ -195,11 +196,18 @@ async fn a_bulk_change_applies_to_each_incident_and_reports_the_ones_it_could_no
     let journal = ok(t.get(&alex, "/api/v1/incidents/INC-000001/journal").await, "journal").await;
     assert!(journal.to_string().contains("in_progress"), "{journal}");
 
-    // Resolving needs a code: each incident says so and none moves.
-    let body = json!({"references": ["INC-000001", "INC-000002"], "transition": {"to": "resolved"}});
-    let r = ok(t.post(&alex, "/api/v1/incidents/bulk", body).await, "resolve").await;
-    assert_eq!(r["failed"], 2);
-    assert_eq!(r["items"][0]["problem"]["code"], "validation.failed");
+    // A move that could only fail for every incident is refused whole.
+    for (transition, field) in [
+        (json!({"to": "resolved"}), "transition.resolution_code"),
+        (json!({"to": "pending"}), "transition.pending_reason"),
+        (json!({"to": "sideways"}), "transition.to"),
+    ] {
+        let body = json!({"references": ["INC-000001", "INC-000002"], "transition": transition});
+        let p =
+            problem(t.post(&alex, "/api/v1/incidents/bulk", body).await, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        assert_eq!(p["errors"][0]["field"], field);
+    }
 
     for (body, what) in [
         (json!({"references": [], "transition": {"to": "in_progress"}}), "no incidents"),
