@@ -5,7 +5,7 @@
 use crate::{Actor, App, AppError};
 use jiff::civil::Date;
 use trellis_domain::access::Action;
-use trellis_domain::agreement::Metric;
+use trellis_domain::agreement::{Metric, Priority};
 use trellis_domain::record::RecordKey;
 use trellis_domain::report::{Bucket, Period, Slice, attainment, slices, start_micros};
 use trellis_store::report::{self as store, ComplaintFact, MajorFact, Scope};
@@ -147,7 +147,7 @@ pub async fn service_report(
     let resolved_in = |a: i64, b: i64| count(&incidents, |i| i.resolved_at.is_some_and(|x| within(x, a, b)));
 
     let mut by_priority: Vec<PriorityVolume> = Vec::new();
-    for p in ["p1", "p2", "p3", "p4"] {
+    for p in Priority::ALL.iter().map(|p| p.as_str()) {
         let of = |i: &&store::IncidentFact| i.priority == p;
         let mine: Vec<&store::IncidentFact> = incidents.iter().filter(of).collect();
         by_priority.push(PriorityVolume {

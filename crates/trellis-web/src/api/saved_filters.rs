@@ -43,12 +43,17 @@ pub struct SavedFilter {
     pub created_at: String,
 }
 
+/// The page a saved filter opens: the list with its query.
+pub fn page_url(list: &str, query: &str) -> String {
+    if query.is_empty() { format!("/{list}") } else { format!("/{list}?{query}") }
+}
+
 impl From<SavedFilterRow> for SavedFilter {
     fn from(r: SavedFilterRow) -> Self {
-        let suffix = if r.query.is_empty() { String::new() } else { format!("?{}", r.query) };
+        let url = page_url(&r.list, &r.query);
         SavedFilter {
-            url: format!("/{}{suffix}", r.list),
-            api_url: format!("/api/v1/{}{suffix}", r.list),
+            api_url: format!("/api/v1{url}"),
+            url,
             id: r.id,
             list: r.list,
             name: r.name,

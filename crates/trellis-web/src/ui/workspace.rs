@@ -3,7 +3,7 @@
 
 use super::{FormErrors, Nav, UiActor, UiResult, opt_uuid, render};
 use crate::api::incidents::{BulkResult, bulk_result};
-use crate::api::saved_filters::check_query;
+use crate::api::saved_filters::{check_query, page_url};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -35,10 +35,6 @@ pub struct SavedBar {
     pub items: Vec<SavedLink>,
 }
 
-fn url_of(list: &str, query: &str) -> String {
-    if query.is_empty() { format!("/{list}") } else { format!("/{list}?{query}") }
-}
-
 /// The bar for `list` as the actor sees it with the list showing `raw_query`.
 pub async fn saved_bar(
     s: &AppState,
@@ -53,7 +49,7 @@ pub async fn saved_bar(
         .map(|r| SavedLink {
             id: r.id,
             current: r.query == query,
-            url: url_of(&r.list, &r.query),
+            url: page_url(&r.list, &r.query),
             name: r.name,
         })
         .collect();
@@ -112,7 +108,7 @@ async fn manage_page(
                 .map(|r| SavedLink {
                     id: r.id,
                     name: r.name.clone(),
-                    url: url_of(&r.list, &r.query),
+                    url: page_url(&r.list, &r.query),
                     current: false,
                 })
                 .collect();
@@ -146,7 +142,7 @@ pub async fn save(State(s): State<AppState>, UiActor(actor): UiActor, Form(f): F
         },
     };
     match outcome {
-        Ok(row) => Ok(Redirect::to(&url_of(&row.list, &row.query)).into_response()),
+        Ok(row) => Ok(Redirect::to(&page_url(&row.list, &row.query)).into_response()),
         Err(e) => {
             let (errors, status) = FormErrors::from_error(e, "filter")?;
             let page = manage_page(&s, &actor, Some(f), errors).await?;
