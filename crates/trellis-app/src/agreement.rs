@@ -694,6 +694,7 @@ async fn save(
     .await?;
     crate::sla::agreement_changed(&mut c, &next, now).await?;
     tx.commit().await?;
+    app.jobs_queued.notify_one();
     get(app, actor, &next.id.to_string()).await
 }
 

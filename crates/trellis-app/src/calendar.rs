@@ -230,6 +230,7 @@ pub async fn update(
         crate::service_request::calendar_changed(&mut c, id).await?;
     }
     tx.commit().await?;
+    app.jobs_queued.notify_one();
     get(app, actor, id).await
 }
 

@@ -34,6 +34,7 @@ pub async fn run_due(app: &App, owner: &str, max: usize) -> Result<usize, AppErr
 async fn handle(app: &App, job: &jobs::JobRow, owner: &str) -> Result<(), AppError> {
     match job.kind.as_str() {
         sla::WAKE_JOB => sla::wake(app, job, owner).await,
+        sla::RECOMPUTE_JOB => sla::recompute::run(app, job, owner).await,
         notify::MAIL_JOB => notify::deliver(app, job, owner).await,
         other => Err(AppError::Internal(format!("no handler for job kind {other:?}"))),
     }

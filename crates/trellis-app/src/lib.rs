@@ -100,6 +100,9 @@ pub struct App {
     /// Delivers the outbox; None when no SMTP server is configured (mail is then marked failed
     /// with that reason, and in-app notifications still arrive).
     pub mailer: Option<Arc<trellis_mail::Mailer>>,
+    /// Rung after a request queues background work the worker should start on now rather than
+    /// at its next poll (a recomputation after a calendar or agreement change).
+    pub jobs_queued: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -111,6 +114,7 @@ impl App {
             graph: Arc::default(),
             imports: Arc::default(),
             mailer: None,
+            jobs_queued: Arc::default(),
         }
     }
 

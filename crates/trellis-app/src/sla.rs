@@ -7,7 +7,7 @@
 use crate::notify::{self, Notice};
 use crate::{Actor, App, AppError, calendar, journal};
 use jiff::{SignedDuration, Timestamp};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use trellis_domain::access::Action;
 use trellis_domain::agreement::{AgreementType, Metric};
 use trellis_domain::calendar::CalendarHistory;
@@ -22,6 +22,10 @@ use trellis_store::incident::IncidentRow;
 use trellis_store::sla::{self as store, ClockTargetRow, EventRow, TicketScope, TimerRow};
 use trellis_store::{Conn, jobs, micros};
 use uuid::Uuid;
+
+pub(crate) mod recompute;
+
+pub use recompute::RECOMPUTE_JOB;
 
 /// The job that wakes a ticket's clocks when a warning or a target falls due.
 pub const WAKE_JOB: &str = "sla.wake";
@@ -59,12 +63,30 @@ fn spec_of(t: &ClockTargetRow) -> TimerSpec {
     }
 }
 
-/// The incident's states, replayed from its journal.
-async fn history(c: &mut Conn<'_>, incident_id: Uuid) -> Result<Vec<TicketState>, AppError> {
-    let entries = trellis_store::journal::entries(c, incident_id).await?;
-    let parsed: Vec<(Timestamp, Vec<Change>)> =
-        entries.iter().map(|e| (e.entry.at, e.entry.parsed_changes())).collect();
-    Ok(history_from_journal(parsed.iter().map(|(at, changes)| (*at, changes.as_slice()))))
+/// The states of these incidents, each replayed from its journal (one query for them all).
+async fn histories(c: &mut Conn<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<TicketState>>, AppError> {
+    let entries = trellis_store::journal::entries_of(c, ids).await?;
+    Ok(entries
+        .chunk_by(|a, b| a.record_id == b.record_id)
+        .map(|one| {
+            let parsed: Vec<(Timestamp, Vec<Change>)> =
+                one.iter().map(|e| (e.at, e.parsed_changes())).collect();
+            let history = history_from_journal(parsed.iter().map(|(at, changes)| (*at, changes.as_slice())));
+            (one[0].record_id, history)
+        })
+        .collect())
+}
+
+/// What decides which targets measure a ticket: its customer, service and priority, and the
+/// teams that held it.
+type ScopeKey = (Option<Uuid>, Option<Uuid>, String, Vec<Uuid>);
+
+/// What the clocks of many tickets share, loaded once per batch: the targets that measure each
+/// kind of ticket and the calendars they run on. A request's single ticket uses a fresh one.
+#[derive(Debug, Default)]
+pub(crate) struct Lookups {
+    targets: HashMap<ScopeKey, Vec<ClockTargetRow>>,
+    calendars: HashMap<Uuid, CalendarHistory>,
 }
 
 /// The targets that measure the incident: SLAs of its customer, OLAs of every team that held it,
@@ -72,18 +94,19 @@ async fn history(c: &mut Conn<'_>, incident_id: Uuid) -> Result<Vec<TicketState>
 /// the supplier's share is the time the ticket waited on it.
 async fn targets(
     c: &mut Conn<'_>,
+    lookups: &mut Lookups,
     incident: &IncidentRow,
     history: &[TicketState],
 ) -> Result<Vec<ClockTargetRow>, AppError> {
     let mut teams: Vec<Uuid> = history.iter().filter_map(|s| s.team_id).collect();
     teams.sort_unstable();
     teams.dedup();
-    let scope = TicketScope {
-        customer_id: incident.customer_id,
-        service_id: incident.service_id,
-        priority: incident.priority.clone(),
-        teams,
-    };
+    let key = (incident.customer_id, incident.service_id, incident.priority.clone(), teams);
+    if let Some(found) = lookups.targets.get(&key) {
+        return Ok(found.clone());
+    }
+    let scope =
+        TicketScope { customer_id: key.0, service_id: key.1, priority: key.2.clone(), teams: key.3.clone() };
     let mut found = store::targets_for(c, &scope).await?;
     // The chain is at most SLA ← OLA ← contract, so two more steps reach its bottom.
     for _ in 0..2 {
@@ -100,16 +123,21 @@ async fn targets(
     found.retain(|t| {
         !(t.agreement_type == AgreementType::Contract.as_str() && t.metric == Metric::Response.as_str())
     });
+    lookups.targets.insert(key, found.clone());
     Ok(found)
 }
 
-/// Evaluates every clock of the incident at `at` (an instant not after now).
-async fn measure(c: &mut Conn<'_>, incident: &IncidentRow, at: Timestamp) -> Result<Vec<Clock>, AppError> {
-    let history = history(c, incident.id).await?;
-    let targets = targets(c, incident, &history).await?;
-    let mut calendars: HashMap<Uuid, CalendarHistory> = HashMap::new();
+/// Evaluates every clock of the incident, whose states are `history`, at `at` (not after now).
+async fn clocks_of(
+    c: &mut Conn<'_>,
+    lookups: &mut Lookups,
+    incident: &IncidentRow,
+    history: &[TicketState],
+    at: Timestamp,
+) -> Result<Vec<Clock>, AppError> {
+    let targets = targets(c, lookups, incident, history).await?;
     for id in targets.iter().map(|t| t.calendar_id) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = calendars.entry(id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = lookups.calendars.entry(id) {
             // A missing calendar cannot happen (targets reference it); measure always-on then.
             let detail = calendar::load(c, id).await?;
             slot.insert(detail.map_or_else(|| CalendarHistory::new(Vec::new()), |d| d.history()));
@@ -117,12 +145,19 @@ async fn measure(c: &mut Conn<'_>, incident: &IncidentRow, at: Timestamp) -> Res
     }
     let mut clocks = Vec::new();
     for target in targets {
-        if let Some(timer) = evaluate(&spec_of(&target), &calendars[&target.calendar_id], &history, at) {
+        if let Some(timer) = evaluate(&spec_of(&target), &lookups.calendars[&target.calendar_id], history, at)
+        {
             clocks.push(Clock { target, timer, attributed_to: None });
         }
     }
     attribute(&mut clocks);
     Ok(clocks)
+}
+
+/// Evaluates every clock of one incident at `at` (an instant not after now).
+async fn measure(c: &mut Conn<'_>, incident: &IncidentRow, at: Timestamp) -> Result<Vec<Clock>, AppError> {
+    let history = histories(c, &[incident.id]).await?.remove(&incident.id).unwrap_or_default();
+    clocks_of(c, &mut Lookups::default(), incident, &history, at).await
 }
 
 /// A breached target whose supporting target breached too is attributed down the chain, to the
@@ -161,6 +196,26 @@ fn event_text(kind: &str, clock: &Clock, reached: Timestamp) -> String {
     text
 }
 
+fn timer_row(record_id: Uuid, k: &Clock, now: Timestamp) -> TimerRow {
+    TimerRow {
+        id: Uuid::now_v7(),
+        record_id,
+        record_kind: RecordKind::Incident.as_str().into(),
+        target_id: k.target.target_id,
+        agreement_id: k.target.agreement_id,
+        state: k.timer.state.as_str().into(),
+        cycle: i64::from(k.timer.cycle),
+        elapsed_secs: k.timer.elapsed.as_secs(),
+        target_secs: k.timer.target.as_secs(),
+        started_at: micros(k.timer.started_at),
+        warn_at: k.timer.warn_at.map(micros),
+        due_at: k.timer.due_at.map(micros),
+        breached_at: k.timer.breached_at.map(micros),
+        stopped_at: k.timer.stopped_at.map(micros),
+        computed_at: micros(now),
+    }
+}
+
 /// Recomputes the incident's clocks at `now` inside the caller's transaction (which holds the
 /// incident's journal head): rewrites the projection and records each warning and breach reached
 /// and not yet recorded, with a journal entry. Returns when the clocks next need waking.
@@ -170,51 +225,88 @@ pub(crate) async fn project(
     incident: &IncidentRow,
     now: Timestamp,
 ) -> Result<Option<Timestamp>, AppError> {
-    let clocks = measure(c, incident, now).await?;
-    let rows: Vec<TimerRow> = clocks
+    let wakes =
+        project_many(c, public_url, std::slice::from_ref(incident), &mut Lookups::default(), now).await?;
+    Ok(wakes.into_iter().next().and_then(|(_, at)| at))
+}
+
+/// [`project`] for many incidents at once, in a handful of statements whatever their number
+/// (the caller holds their rows). Returns when each one's clocks next need waking.
+pub(crate) async fn project_many(
+    c: &mut Conn<'_>,
+    public_url: &str,
+    incidents: &[IncidentRow],
+    lookups: &mut Lookups,
+    now: Timestamp,
+) -> Result<Vec<(Uuid, Option<Timestamp>)>, AppError> {
+    let ids: Vec<Uuid> = incidents.iter().map(|i| i.id).collect();
+    let mut histories = histories(c, &ids).await?;
+    let mut measured = Vec::with_capacity(incidents.len());
+    for incident in incidents {
+        let history = histories.remove(&incident.id).unwrap_or_default();
+        measured.push(clocks_of(c, lookups, incident, &history, now).await?);
+    }
+    let timers: Vec<TimerRow> = incidents
         .iter()
-        .map(|k| TimerRow {
-            id: Uuid::now_v7(),
-            record_id: incident.id,
-            record_kind: RecordKind::Incident.as_str().into(),
-            target_id: k.target.target_id,
-            agreement_id: k.target.agreement_id,
-            state: k.timer.state.as_str().into(),
-            cycle: i64::from(k.timer.cycle),
-            elapsed_secs: k.timer.elapsed.as_secs(),
-            target_secs: k.timer.target.as_secs(),
-            started_at: micros(k.timer.started_at),
-            warn_at: k.timer.warn_at.map(micros),
-            due_at: k.timer.due_at.map(micros),
-            breached_at: k.timer.breached_at.map(micros),
-            stopped_at: k.timer.stopped_at.map(micros),
-            computed_at: micros(now),
+        .zip(&measured)
+        .flat_map(|(i, clocks)| clocks.iter().map(|k| timer_row(i.id, k, now)))
+        .collect();
+    let dues: Vec<(Uuid, Option<i64>)> = incidents
+        .iter()
+        .zip(&measured)
+        .map(|(i, clocks)| {
+            let running = clocks.iter().filter(|k| k.timer.state == TimerState::Running);
+            (i.id, running.filter_map(|k| k.timer.due_at).min().map(micros))
         })
         .collect();
-    let due =
-        clocks.iter().filter(|k| k.timer.state == TimerState::Running).filter_map(|k| k.timer.due_at).min();
-    let mut writes = store::replace_timers(incident.id, &rows);
-    writes.push(store::set_incident_due(incident.id, due.map(micros)));
+    let fresh: HashSet<(Uuid, Uuid)> = timers.iter().map(|t| (t.record_id, t.target_id)).collect();
+    let stale: Vec<Uuid> = store::timer_keys_of(c, &ids)
+        .await?
+        .into_iter()
+        .filter(|(_, record, target)| !fresh.contains(&(*record, *target)))
+        .map(|(id, ..)| id)
+        .collect();
+    let mut writes = store::replace_timers(&stale, &timers);
+    writes.extend(store::set_incidents_due(&dues));
     c.execute_batch(writes).await?;
 
-    let mut next_wake: Option<Timestamp> = None;
-    for clock in &clocks {
-        for (kind, reached, upcoming) in [
-            ("warning", clock.timer.warned_at, clock.timer.warn_at),
-            ("breach", clock.timer.breached_at, clock.timer.due_at),
-        ] {
-            match reached {
-                Some(at) => fire(c, public_url, incident, clock, kind, at, now).await?,
-                None if clock.timer.state == TimerState::Running => {
-                    if let Some(at) = upcoming {
-                        next_wake = Some(next_wake.map_or(at, |n| n.min(at)));
+    // What was recorded before is skipped here; the event's own key still decides in `fire`.
+    let reached =
+        measured.iter().flatten().any(|k| k.timer.warned_at.is_some() || k.timer.breached_at.is_some());
+    let recorded: HashSet<(Uuid, Uuid, i64, String)> =
+        if reached { store::event_keys_of(c, &ids).await?.into_iter().collect() } else { HashSet::new() };
+    let mut wakes = Vec::with_capacity(incidents.len());
+    for (incident, clocks) in incidents.iter().zip(&measured) {
+        let mut next_wake: Option<Timestamp> = None;
+        for clock in clocks {
+            for (kind, reached, upcoming) in [
+                ("warning", clock.timer.warned_at, clock.timer.warn_at),
+                ("breach", clock.timer.breached_at, clock.timer.due_at),
+            ] {
+                match reached {
+                    Some(at) => {
+                        let key = (
+                            incident.id,
+                            clock.target.target_id,
+                            i64::from(clock.timer.cycle),
+                            kind.to_owned(),
+                        );
+                        if !recorded.contains(&key) {
+                            fire(c, public_url, incident, clock, kind, at, now).await?;
+                        }
                     }
+                    None if clock.timer.state == TimerState::Running => {
+                        if let Some(at) = upcoming {
+                            next_wake = Some(next_wake.map_or(at, |n| n.min(at)));
+                        }
+                    }
+                    None => {}
                 }
-                None => {}
             }
         }
+        wakes.push((incident.id, next_wake));
     }
-    Ok(next_wake)
+    Ok(wakes)
 }
 
 /// Records one reached threshold unless some process already did; the journal entry and the
@@ -306,7 +398,7 @@ pub(crate) async fn after_change(
     Ok(())
 }
 
-fn wake_key(record_id: Uuid) -> String {
+pub(crate) fn wake_key(record_id: Uuid) -> String {
     format!("{WAKE_JOB}:{record_id}")
 }
 
@@ -328,43 +420,25 @@ pub(crate) async fn schedule_wake(
     Ok(())
 }
 
-/// Asks the worker to recompute these tickets' clocks now (after an agreement or a calendar
-/// they depend on changed). Returns how many were asked for.
-async fn wake_all(c: &mut Conn<'_>, records: &[Uuid], now: Timestamp) -> Result<usize, AppError> {
-    // In one order, so two changes waking overlapping tickets lock their job rows alike.
-    let mut records = records.to_vec();
-    records.sort_unstable();
-    records.dedup();
-    for chunk in records.chunks(500) {
-        let at = micros(now);
-        let batch =
-            chunk.iter().map(|r| jobs::schedule(WAKE_JOB, &wake_key(*r), &r.to_string(), at, at)).collect();
-        c.execute_batch(batch).await?;
-    }
-    Ok(records.len())
-}
-
-/// After a calendar gained a version: its open clocks are recomputed (their past is untouched,
-/// since a version never takes effect in the past; their due instants may move).
+/// After a calendar gained a version: its open clocks are recomputed by the job worker (their
+/// past is untouched, since a version never takes effect in the past; their due instants may
+/// move). The request only queues the work, however many tickets it concerns.
 pub(crate) async fn calendar_changed(
     c: &mut Conn<'_>,
     calendar_id: Uuid,
     now: Timestamp,
-) -> Result<usize, AppError> {
-    let records = store::open_records_on_calendar(c, calendar_id).await?;
-    wake_all(c, &records, now).await
+) -> Result<(), AppError> {
+    recompute::enqueue(c, recompute::Source::Calendar(calendar_id), now).await
 }
 
 /// After an agreement changed (targets, conditions, status): the open tickets it measures or may
-/// now measure are recomputed.
+/// now measure are recomputed by the job worker.
 pub(crate) async fn agreement_changed(
     c: &mut Conn<'_>,
     agreement: &trellis_store::agreement::AgreementRow,
     now: Timestamp,
-) -> Result<usize, AppError> {
-    let records =
-        store::open_records_for_agreement(c, agreement.id, agreement.customer_id, agreement.team_id).await?;
-    wake_all(c, &records, now).await
+) -> Result<(), AppError> {
+    recompute::enqueue(c, recompute::Source::Agreement(agreement.id), now).await
 }
 
 /// The `sla.wake` job: recomputes one ticket's clocks, recording what fell due, and either

@@ -232,10 +232,9 @@ pub async fn edges_at(
     let mut out = Vec::new();
     for chunk in nodes.chunks(400) {
         let mut args: Vec<crate::Val> = link_types.iter().map(|t| (*t).into()).collect();
-        let types: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
-        let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", args.len() + i + 1)).collect();
+        let (types, ids) =
+            (crate::placeholders(1, args.len()), crate::placeholders(args.len() + 1, chunk.len()));
         args.extend(chunk.iter().map(|&u| u.into()));
-        let (types, ids) = (types.join(", "), ids.join(", "));
         // Two index range scans (from_id, link_type) and (to_id, link_type), not an OR.
         let sql = format!(
             "SELECT from_id, to_id, link_type FROM links WHERE from_id IN ({ids}) AND link_type IN ({types}) \
@@ -261,8 +260,7 @@ pub struct NodeRow {
 pub async fn nodes(c: &mut Conn<'_>, ids: &[Uuid]) -> Result<Vec<NodeRow>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(400) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let ps = ps.join(", ");
+        let ps = crate::placeholders(1, chunk.len());
         let sql = format!(
             "SELECT id, 'configuration_item' AS kind, ref, name, status FROM cis WHERE id IN ({ps}) \
              UNION ALL SELECT id, 'service' AS kind, ref, name, status FROM services WHERE id IN ({ps})"
@@ -302,7 +300,7 @@ pub async fn all_nodes(c: &mut Conn<'_>) -> Result<Vec<NodeRow>, StoreError> {
 
 /// Every configuration relationship (for the in-memory graph; read after [`counter`]).
 pub async fn all_edges(c: &mut Conn<'_>, link_types: &[&str]) -> Result<Vec<Edge>, StoreError> {
-    let ps: Vec<String> = (1..=link_types.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT from_id, to_id, link_type FROM links WHERE link_type IN ({})", ps.join(", "));
+    let ps = crate::placeholders(1, link_types.len());
+    let sql = format!("SELECT from_id, to_id, link_type FROM links WHERE link_type IN ({ps})");
     c.all(Sql::dynamic(sql, link_types.iter().map(|t| (*t).into()).collect())).await
 }

@@ -172,6 +172,19 @@ macro_rules! bind_all {
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
+/// SQLite refuses a statement with more than 32,766 parameters; a batch stays under it.
+const SQLITE_BATCH_PARAMS: usize = 30_000;
+
+/// Parameters a multi-row statement should stay under. SQLite's driver finds each parameter by
+/// name in a list as long as the statement's, so binding n parameters costs n²: beyond a few
+/// hundred that dominates the statement (measured with `trellis bench recompute`).
+pub const PARAMS_PER_STATEMENT: usize = 240;
+
+/// `$first, $first+1, ...`: `n` placeholders for an `IN (...)` list or a `VALUES` row.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Rewrites `$N` placeholders to `$(N + offset)`, so statements can be joined into one text.
 /// Our SQL is written in code and never has `$` inside string literals.
 fn shift_placeholders(sql: &str, offset: usize) -> String {
@@ -271,13 +284,20 @@ impl Conn<'_> {
             }
             Backend::Sqlite => {
                 let mut text = String::new();
-                let mut args = Vec::new();
+                let mut args: Vec<Val> = Vec::new();
                 for s in statements {
+                    // One text shares SQLite's limit on parameters: send what is gathered first.
+                    if !args.is_empty() && args.len() + s.args.len() > SQLITE_BATCH_PARAMS {
+                        self.execute(Sql::dynamic(std::mem::take(&mut text), std::mem::take(&mut args)))
+                            .await?;
+                    }
                     text.push_str(&shift_placeholders(&s.text, args.len()));
                     text.push_str(";\n");
                     args.extend(s.args);
                 }
-                self.execute(Sql::dynamic(text, args)).await?;
+                if !text.is_empty() {
+                    self.execute(Sql::dynamic(text, args)).await?;
+                }
             }
         }
         Ok(())

@@ -114,6 +114,18 @@ pub async fn get_by_id(c: &mut Conn<'_>, id: Uuid) -> Result<Option<IncidentView
     c.opt(Sql::dynamic(format!("{VIEW_SELECT} WHERE i.id = $1"), vec![id.into()])).await
 }
 
+/// Several incidents by id, in id order (those that exist).
+pub async fn get_many(c: &mut Conn<'_>, ids: &[Uuid]) -> Result<Vec<IncidentView>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    c.all(Sql::dynamic(
+        format!("{VIEW_SELECT} WHERE i.id IN ({}) ORDER BY i.id", crate::placeholders(1, ids.len())),
+        ids.iter().map(|&id| id.into()).collect(),
+    ))
+    .await
+}
+
 pub async fn get_by_ref(c: &mut Conn<'_>, reference: &str) -> Result<Option<IncidentView>, StoreError> {
     c.opt(Sql::dynamic(format!("{VIEW_SELECT} WHERE i.ref = $1"), vec![reference.into()])).await
 }
@@ -308,4 +320,21 @@ pub async fn lock(c: &mut Conn<'_>, id: Uuid) -> Result<bool, StoreError> {
     };
     let found: Option<(Uuid,)> = c.opt(Sql::new(sql).bind(id)).await?;
     Ok(found.is_some())
+}
+
+/// [`lock`] for several incidents, taken in id order (so two batches cannot deadlock).
+pub async fn lock_many(c: &mut Conn<'_>, ids: &[Uuid]) -> Result<(), StoreError> {
+    if ids.is_empty() || c.backend() == crate::Backend::Sqlite {
+        return Ok(());
+    }
+    let _: Vec<(Uuid,)> = c
+        .all(Sql::dynamic(
+            format!(
+                "SELECT id FROM incidents WHERE id IN ({}) ORDER BY id FOR UPDATE",
+                crate::placeholders(1, ids.len())
+            ),
+            ids.iter().map(|&id| id.into()).collect(),
+        ))
+        .await?;
+    Ok(())
 }

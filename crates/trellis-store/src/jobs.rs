@@ -5,7 +5,7 @@
 //! a lease that expires, and the job is taken again. Handlers must therefore be idempotent: what a
 //! job does and marking it done commit together, and its effects carry their own unique keys.
 
-use crate::{Conn, Sql, StoreError};
+use crate::{Conn, Sql, StoreError, Val};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -27,15 +27,20 @@ pub struct JobRow {
 const JOB_COLS: &str = "id, kind, dedupe_key, payload, run_at, attempts, generation, lease_owner, lease_until, \
      last_error, done_at, created_at";
 
+/// What scheduling a job whose key exists does: move it and re-arm it.
+const REARM: &str = "ON CONFLICT (dedupe_key) DO UPDATE SET run_at = excluded.run_at, payload = excluded.payload, \
+     done_at = NULL, attempts = 0, last_error = NULL, generation = jobs.generation + 1";
+
 /// Schedules a job to run at `run_at`, or moves the job with the same key there and re-arms it
 /// (the handler decides whether there is anything left to do). Re-arming bumps the generation,
 /// so a worker running the job meanwhile does not mark it done.
 pub fn schedule(kind: &str, dedupe_key: &str, payload: &str, run_at: i64, now: i64) -> Sql {
-    Sql::new(
-        "INSERT INTO jobs (id, kind, dedupe_key, payload, run_at, attempts, generation, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, 0, $6) \
-         ON CONFLICT (dedupe_key) DO UPDATE SET run_at = excluded.run_at, payload = excluded.payload, \
-         done_at = NULL, attempts = 0, last_error = NULL, generation = jobs.generation + 1",
+    Sql::dynamic(
+        format!(
+            "INSERT INTO jobs (id, kind, dedupe_key, payload, run_at, created_at, attempts, generation) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, 0) {REARM}"
+        ),
+        Vec::new(),
     )
     .bind(Uuid::now_v7())
     .bind(kind.to_owned())
@@ -43,6 +48,66 @@ pub fn schedule(kind: &str, dedupe_key: &str, payload: &str, run_at: i64, now: i
     .bind(payload.to_owned())
     .bind(run_at)
     .bind(now)
+}
+
+/// Jobs per multi-row [`schedule_many`] statement (6 parameters each).
+const JOBS_PER_STATEMENT: usize = crate::db::PARAMS_PER_STATEMENT / 6;
+
+/// [`schedule`] for many jobs of one kind, a statement per eighty: each `(dedupe_key, payload,
+/// run_at)` is inserted or moved and re-armed. Keys must be distinct.
+pub fn schedule_many(kind: &str, jobs: &[(String, String, i64)], now: i64) -> Vec<Sql> {
+    jobs.chunks(JOBS_PER_STATEMENT)
+        .map(|chunk| {
+            let mut args: Vec<Val> = Vec::with_capacity(chunk.len() * 6);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (key, payload, run_at) in chunk {
+                rows.push(format!("({}, 0, 0)", crate::placeholders(args.len() + 1, 6)));
+                args.extend([
+                    Uuid::now_v7().into(),
+                    kind.into(),
+                    key.into(),
+                    payload.into(),
+                    (*run_at).into(),
+                    now.into(),
+                ]);
+            }
+            Sql::dynamic(
+                format!(
+                    "INSERT INTO jobs (id, kind, dedupe_key, payload, run_at, created_at, attempts, generation) \
+                     VALUES {} {REARM}",
+                    rows.join(", ")
+                ),
+                args,
+            )
+        })
+        .collect()
+}
+
+/// Keeps the claimed `job` for another lease while it works through a long task, recording how
+/// far it got in its payload. Progress clears the attempt count, so a long task taken up again
+/// many times is not backed off as if it had failed as often. False when it is no longer this owner's claim (lease lost, or
+/// re-armed meanwhile: see [`release`]), in which case nothing is written.
+pub async fn checkpoint(
+    c: &mut Conn<'_>,
+    job: &JobRow,
+    owner: &str,
+    payload: &str,
+    lease_until: i64,
+) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            Sql::new(
+                "UPDATE jobs SET payload = $1, lease_until = $2, attempts = 0 \
+                 WHERE id = $3 AND lease_owner = $4 AND generation = $5",
+            )
+            .bind(payload.to_owned())
+            .bind(lease_until)
+            .bind(job.id)
+            .bind(owner.to_owned())
+            .bind(job.generation),
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 /// Takes the lease of the job due earliest, if any: `owner` holds it until `lease_until`.

@@ -116,13 +116,13 @@ pub async fn entries_of(c: &mut Conn<'_>, record_ids: &[Uuid]) -> Result<Vec<Jou
     if record_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ps: Vec<String> = (1..=record_ids.len()).map(|i| format!("${i}")).collect();
+    let ps = crate::placeholders(1, record_ids.len());
     let rows: Vec<EntryRow> = c
         .all(Sql::dynamic(
             format!(
                 "SELECT {ENTRY_COLS} FROM journal_entries e WHERE e.record_id IN ({}) \
                  ORDER BY e.record_id, e.seq",
-                ps.join(", ")
+                ps
             ),
             record_ids.iter().map(|&i| Val::Uuid(i)).collect(),
         ))
@@ -135,9 +135,9 @@ pub async fn heads_of(c: &mut Conn<'_>, record_ids: &[Uuid]) -> Result<Vec<(Uuid
     if record_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ps: Vec<String> = (1..=record_ids.len()).map(|i| format!("${i}")).collect();
+    let ps = crate::placeholders(1, record_ids.len());
     c.all(Sql::dynamic(
-        format!("SELECT record_id, seq, hash FROM journal_heads WHERE record_id IN ({})", ps.join(", ")),
+        format!("SELECT record_id, seq, hash FROM journal_heads WHERE record_id IN ({})", ps),
         record_ids.iter().map(|&i| Val::Uuid(i)).collect(),
     ))
     .await

@@ -35,7 +35,7 @@ pub mod sqlite_writer;
 pub mod supplier;
 pub mod survey;
 
-pub use db::{Backend, Conn, Db, DbOptions, Sql, Tx, Val};
+pub use db::{Backend, Conn, Db, DbOptions, Sql, Tx, Val, placeholders};
 
 use jiff::Timestamp;
 

@@ -120,11 +120,11 @@ pub async fn customers_of_services(
 ) -> Result<Vec<(Uuid, Uuid, String)>, StoreError> {
     let mut out = Vec::new();
     for chunk in services.chunks(500) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let ps = crate::placeholders(1, chunk.len());
         let sql = format!(
             "SELECT sc.service_id, cu.id, cu.name FROM service_customers sc \
              JOIN customers cu ON cu.id = sc.customer_id WHERE sc.service_id IN ({})",
-            ps.join(", ")
+            ps
         );
         out.extend(
             c.all::<(Uuid, Uuid, String)>(Sql::dynamic(sql, chunk.iter().map(|&u| u.into()).collect()))

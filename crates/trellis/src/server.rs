@@ -127,6 +127,7 @@ async fn run_jobs(app: App, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = every.tick() => {}
+            () = app.jobs_queued.notified() => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {

@@ -17,6 +17,7 @@ mod offerings;
 mod ops;
 mod platform;
 mod problems;
+mod recompute;
 mod reports;
 mod requests;
 mod schema;

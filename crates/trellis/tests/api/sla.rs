@@ -553,13 +553,16 @@ async fn a_wake_up_re_armed_while_a_worker_runs_it_is_not_lost() {
         "incident",
     )
     .await;
+    // (What setting up the agreements queued is done.)
+    trellis_app::jobs::run_due(&t.app, "worker-setup", 10).await.expect("setup jobs");
     // A worker claims the wake-up due at 09:45 ...
     t.clock.set(at("2026-11-23T09:50:00Z"));
     let now = trellis_store::micros(at("2026-11-23T09:50:00Z"));
     let mut c = t.app.db.read();
     let job =
         jobs::claim(&mut c, "worker-a", now, now + 60_000_000).await.expect("claim").expect("a due job");
-    // ... meanwhile the SLA changes, which re-arms the same job ...
+    // ... meanwhile the SLA changes, and another worker recomputes its tickets, which re-arms
+    // the same job ...
     let sla = ok(t.get(&s.manager, "/api/v1/agreements/AGR-000002").await, "SLA").await;
     let version = sla["version"].as_i64().expect("version");
     ok(
@@ -568,6 +571,10 @@ async fn a_wake_up_re_armed_while_a_worker_runs_it_is_not_lost() {
         "edit",
     )
     .await;
+    trellis_app::jobs::run_due(&t.app, "worker-c", 10).await.expect("worker c");
+    let held = jobs::get_by_key(&mut c, &job.dedupe_key).await.expect("read").expect("job");
+    assert_eq!(held.lease_owner.as_deref(), Some("worker-a"), "a held job is not taken");
+    assert!(held.generation > job.generation, "the recomputation re-armed it");
     // ... so when the worker is done, the job stays due instead of being marked done.
     assert_eq!(jobs::release(&mut c, &job, "worker-a", None, now).await.expect("release"), Release::Rearmed);
     let again = jobs::get_by_key(&mut c, &job.dedupe_key).await.expect("read").expect("job");
