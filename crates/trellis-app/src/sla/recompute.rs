@@ -9,7 +9,7 @@
 //! leaves the job to another that resumes after the last committed ticket; an edit meanwhile
 //! re-arms the job, which then starts over with what changed.
 
-use super::{Lookups, WAKE_JOB, project_many, wake_key};
+use super::{Lookups, WAKE_JOB, project_many, schedule_wake, wake_key};
 use crate::jobs::LEASE;
 use crate::{App, AppError};
 use jiff::Timestamp;
@@ -75,6 +75,45 @@ async fn tickets(c: &mut Conn<'_>, task: &Task) -> Result<Vec<Uuid>, AppError> {
     })
 }
 
+/// Recomputes these tickets' clocks in the caller's transaction and moves their wake-ups.
+async fn recompute(app: &App, c: &mut Conn<'_>, batch: &[Uuid], now: Timestamp) -> Result<(), AppError> {
+    // Rows first, in id order, as a request changing one of them takes its row first.
+    trellis_store::incident::lock_many(c, batch).await?;
+    let incidents: Vec<_> =
+        trellis_store::incident::get_many(c, batch).await?.into_iter().map(|v| v.row).collect();
+    // Targets and calendars are read in this transaction: another process may have recomputed
+    // some of these tickets after an edit this job has not seen.
+    let wakes = project_many(c, &app.settings.public_url, &incidents, &mut Lookups::default(), now).await?;
+    let due: Vec<(String, String, i64)> = wakes
+        .into_iter()
+        .filter_map(|(id, at)| at.map(|at| (wake_key(id), id.to_string(), micros(at))))
+        .collect();
+    c.execute_batch(jobs::schedule_many(WAKE_JOB, &due, micros(now))).await?;
+    Ok(())
+}
+
+/// After a batch failed: each of its tickets in a transaction of its own, so one ticket that
+/// cannot be recomputed (a journal row that does not decode, a deadlock on PostgreSQL) stops
+/// neither the others nor the job. Such a ticket is handed to its own wake-up job, due now,
+/// which retries it with back-off and shows the error on the job.
+async fn one_by_one(app: &App, batch: &[Uuid]) -> Result<(), AppError> {
+    for &id in batch {
+        let now = app.now();
+        let mut tx = app.db.begin().await?;
+        match recompute(app, &mut tx.conn(), &[id], now).await {
+            Ok(()) => tx.commit().await?,
+            Err(e) => {
+                drop(tx);
+                tracing::warn!(incident = %id, error = %e, "SLA clocks not recomputed; left to the ticket's wake-up job");
+                let mut tx = app.db.begin().await?;
+                schedule_wake(&mut tx.conn(), id, now, now).await?;
+                tx.commit().await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The `sla.recompute` job.
 pub(crate) async fn run(app: &App, job: &JobRow, owner: &str) -> Result<(), AppError> {
     let mut task: Task = serde_json::from_str(&job.payload)
@@ -86,21 +125,13 @@ pub(crate) async fn run(app: &App, job: &JobRow, owner: &str) -> Result<(), AppE
     for (n, batch) in batches.iter().enumerate() {
         let now = app.now();
         let mut tx = app.db.begin().await?;
+        if let Err(e) = recompute(app, &mut tx.conn(), batch, now).await {
+            drop(tx);
+            tracing::warn!(job = %job.id, error = %e, "a batch of SLA clocks failed; recomputing it ticket by ticket");
+            one_by_one(app, batch).await?;
+            tx = app.db.begin().await?;
+        }
         let mut c = tx.conn();
-        // Rows first, in id order, as a request changing one of them takes its row first.
-        trellis_store::incident::lock_many(&mut c, batch).await?;
-        let incidents: Vec<_> =
-            trellis_store::incident::get_many(&mut c, batch).await?.into_iter().map(|v| v.row).collect();
-        // Targets and calendars are read in this transaction: another process may have
-        // recomputed some of these tickets after an edit this job has not seen.
-        let mut lookups = Lookups::default();
-        let wakes = project_many(&mut c, &app.settings.public_url, &incidents, &mut lookups, now).await?;
-        let due: Vec<(String, String, i64)> = wakes
-            .into_iter()
-            .filter_map(|(id, at)| at.map(|at| (wake_key(id), id.to_string(), micros(at))))
-            .collect();
-        c.execute_batch(jobs::schedule_many(WAKE_JOB, &due, micros(now))).await?;
-
         task.after = batch.last().copied().or(task.after);
         let ours = jobs::checkpoint(&mut c, job, owner, &payload(&task)?, micros(now + LEASE)).await?;
         let next_run = match (ours, n + 1 == batches.len()) {

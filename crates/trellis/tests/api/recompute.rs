@@ -195,3 +195,52 @@ async fn a_recomputation_cut_short_resumes_after_the_last_batch_it_committed() {
         !jobs::checkpoint(&mut c, &job, "process-a", &payload.to_string(), now).await.expect("checkpoint")
     );
 }
+
+#[tokio::test]
+async fn a_ticket_that_cannot_be_recomputed_holds_up_neither_the_others_nor_the_job() {
+    let t = TestApp::spawn().await;
+    let s = setting(&t).await;
+    trellis_app::jobs::run_due(&t.app, "worker", 100).await.expect("setup jobs");
+    t.clock.set(at("2026-11-27T16:50:00Z"));
+    let mut refs = Vec::new();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let inc = log_p2(&t, &s, &format!("Scanner {n}")).await;
+        refs.push(inc["ref"].as_str().expect("ref").to_owned());
+        ids.push(inc["id"].as_str().expect("id").to_owned());
+    }
+    // The middle ticket's journal no longer decodes (a damaged row).
+    let mut tx = t.app.db.begin().await.expect("tx");
+    tx.conn()
+        .execute(
+            Sql::new(
+                "UPDATE journal_entries SET record_kind = 'damaged' \
+                 WHERE record_id = (SELECT id FROM incidents WHERE ref = $1)",
+            )
+            .bind(refs[1].as_str()),
+        )
+        .await
+        .expect("damage");
+    tx.commit().await.expect("commit");
+
+    t.clock.set(at("2026-11-27T16:55:00Z"));
+    edit_calendar(&t, &s, &AND_SATURDAY).await;
+    trellis_app::jobs::run_due(&t.app, "worker", 10).await.expect("worker");
+    for key in [&refs[0], &refs[2]] {
+        let inc = ok(t.get(&s.agent, &format!("/api/v1/incidents/{key}")).await, "read").await;
+        assert_eq!(inc["sla_due_at"], "2026-11-28T09:50:00Z", "{key} recomputed");
+    }
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind = 'sla.recompute'").await,
+        0,
+        "the recomputation finished"
+    );
+    // The damaged ticket is left to its own wake-up job, which says why it fails.
+    let wake = trellis_store::jobs::get_by_key(&mut t.app.db.read(), &format!("sla.wake:{}", ids[1]))
+        .await
+        .expect("read")
+        .expect("the damaged ticket's wake-up job");
+    assert_eq!(wake.done_at, None, "still due, with back-off");
+    let error = wake.last_error;
+    assert!(error.is_some_and(|e| e.contains("damaged")), "the job shows the error");
+}
