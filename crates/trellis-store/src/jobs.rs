@@ -53,7 +53,7 @@ pub fn schedule(kind: &str, dedupe_key: &str, payload: &str, run_at: i64, now: i
 /// Jobs per multi-row [`schedule_many`] statement (6 parameters each).
 const JOBS_PER_STATEMENT: usize = crate::db::PARAMS_PER_STATEMENT / 6;
 
-/// [`schedule`] for many jobs of one kind, a statement per eighty: each `(dedupe_key, payload,
+/// [`schedule`] for many jobs of one kind, a statement per few dozen: each `(dedupe_key, payload,
 /// run_at)` is inserted or moved and re-armed. Keys must be distinct.
 pub fn schedule_many(kind: &str, jobs: &[(String, String, i64)], now: i64) -> Vec<Sql> {
     jobs.chunks(JOBS_PER_STATEMENT)
@@ -85,8 +85,8 @@ pub fn schedule_many(kind: &str, jobs: &[(String, String, i64)], now: i64) -> Ve
 
 /// Keeps the claimed `job` for another lease while it works through a long task, recording how
 /// far it got in its payload. Progress clears the attempt count, so a long task taken up again
-/// many times is not backed off as if it had failed as often. False when it is no longer this owner's claim (lease lost, or
-/// re-armed meanwhile: see [`release`]), in which case nothing is written.
+/// many times is not backed off as if it had failed as often. False when it is no longer this
+/// owner's claim (lease lost, or re-armed meanwhile: see [`release`]); nothing is written then.
 pub async fn checkpoint(
     c: &mut Conn<'_>,
     job: &JobRow,

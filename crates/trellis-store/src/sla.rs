@@ -57,9 +57,10 @@ pub async fn timer_keys_of(
     .await
 }
 
-/// Writes records' recomputed timers over the stored ones (one row per record and target, updated
-/// in place; a target's agreement never changes) and deletes the `stale` ones (targets that no longer measure their record). The
-/// projection is thus rebuilt whole, never patched, in a few multi-row statements.
+/// Writes records' recomputed timers over the stored ones (one row per record and target,
+/// updated in place; a target's agreement never changes) and deletes the `stale` ones (targets
+/// that no longer measure their record). The projection is thus rebuilt whole, never patched, in
+/// a few multi-row statements.
 pub fn replace_timers(stale: &[Uuid], timers: &[TimerRow]) -> Vec<Sql> {
     let mut out = Vec::new();
     for ids in stale.chunks(crate::db::PARAMS_PER_STATEMENT) {

@@ -104,7 +104,10 @@ async fn one_by_one(app: &App, batch: &[Uuid]) -> Result<(), AppError> {
             Ok(()) => tx.commit().await?,
             Err(e) => {
                 drop(tx);
-                tracing::warn!(incident = %id, error = %e, "SLA clocks not recomputed; left to the ticket's wake-up job");
+                tracing::warn!(
+                    incident = %id, error = %e,
+                    "SLA clocks not recomputed; left to the ticket's wake-up job"
+                );
                 let mut tx = app.db.begin().await?;
                 schedule_wake(&mut tx.conn(), id, now, now).await?;
                 tx.commit().await?;
@@ -127,7 +130,10 @@ pub(crate) async fn run(app: &App, job: &JobRow, owner: &str) -> Result<(), AppE
         let mut tx = app.db.begin().await?;
         if let Err(e) = recompute(app, &mut tx.conn(), batch, now).await {
             drop(tx);
-            tracing::warn!(job = %job.id, error = %e, "a batch of SLA clocks failed; recomputing it ticket by ticket");
+            tracing::warn!(
+                job = %job.id, error = %e,
+                "a batch of SLA clocks failed; recomputing it ticket by ticket"
+            );
             one_by_one(app, batch).await?;
             tx = app.db.begin().await?;
         }
